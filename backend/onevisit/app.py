@@ -1,0 +1,125 @@
+"""The litestar application: areas' routes, the one error mapping, security headers, the PWA."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response, get
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from onevisit import __version__
+from onevisit.auth.guards import SessionMiddleware
+from onevisit.config import get_settings
+from onevisit.db import engine, is_sqlite
+from onevisit.errors import AppError
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("onevisit")
+
+PWA_DIR = Path(__file__).resolve().parents[2] / "pwa"
+
+# litestar's own HTTP exceptions, named in our code tree.
+_HTTP_CODES = {
+    400: "request.invalid",
+    401: "auth.required",
+    403: "auth.forbidden",
+    404: "request.not_found",
+    405: "request.method_not_allowed",
+    413: "request.too_large",
+}
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+def error_response(_: Request, exc: Exception) -> Response[dict[str, Any]]:
+    """The one place where failures become HTTP: a stable code and a human message."""
+    if isinstance(exc, AppError):
+        error = exc
+    elif isinstance(exc, ValidationException):
+        error = AppError("request.invalid", str(exc.detail), errors=exc.extra or [])
+    elif isinstance(exc, HTTPException) and exc.status_code in _HTTP_CODES:
+        error = AppError(_HTTP_CODES[exc.status_code])
+    else:
+        log.exception("unhandled error", exc_info=exc)
+        error = AppError("server.error")
+    return Response(
+        content=error.to_body(),
+        status_code=error.status if error.code != "server.error" else HTTP_500_INTERNAL_SERVER_ERROR,
+        headers=SECURITY_HEADERS,
+    )
+
+
+@get("/api/health", sync_to_thread=False, tags=["system"])
+def health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+@asynccontextmanager
+async def lifespan(_: Litestar):
+    db = engine()
+    if not is_sqlite():  # SQLite has no pool (piccolo only warns)
+        await db.start_connection_pool(max_size=10)
+    try:
+        yield
+    finally:
+        if not is_sqlite():
+            await db.close_connection_pool()
+
+
+def _area_routes() -> list[Any]:
+    from onevisit.auth.api import ROUTES as auth_routes
+    from onevisit.directory.api import ROUTES as directory_routes
+
+    return [*auth_routes, *directory_routes]
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    pwa = create_static_files_router(
+        path="/",
+        directories=[PWA_DIR],
+        html_mode=True,
+        name="pwa",
+        include_in_schema=False,
+    )
+    return Litestar(
+        route_handlers=[health, *_area_routes(), pwa],
+        middleware=[SessionMiddleware()],
+        exception_handlers={Exception: error_response},
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="OneVisit API",
+            version=__version__,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        request_max_body_size=settings.max_import_bytes,
+        response_headers=[],
+        before_send=[_add_security_headers],
+        debug=settings.debug,
+    )
+
+
+async def _add_security_headers(message: Any, _scope: Any) -> None:
+    if message["type"] == "http.response.start":
+        headers = message.setdefault("headers", [])
+        present = {k.lower() for k, _ in headers}
+        for name, value in SECURITY_HEADERS.items():
+            if name.lower().encode() not in present:
+                headers.append((name.lower().encode(), value.encode()))

@@ -1,0 +1,1 @@
+"""Users, roles, passkeys, device keys with PIN fallback, sessions and enrolment."""

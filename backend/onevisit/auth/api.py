@@ -1,0 +1,3 @@
+"""HTTP API of the auth area."""
+
+ROUTES: list = []

@@ -1,0 +1,32 @@
+"""Roles and the signed-in caller that every endpoint's guard looks at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = ["Caller", "Role"]
+
+
+class Role(StrEnum):
+    admin = "admin"  # keeps the system: all departments, creates coordinators
+    coordinator = "coordinator"  # initiating/joint office staff of one department
+    leader = "leader"  # 组长: team leader of joint groups
+    inspector = "inspector"  # 执法检查人员
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user_id: str
+    name: str
+    role: Role
+    department: str | None  # department code; None only for admins
+    inspector_code: str | None
+    session_id: int
+    csrf_token: str
+
+    def sees_department(self, department_code: str | None) -> bool:
+        """Department-scoped data: admins see all, others their own department only."""
+        return self.role is Role.admin or (
+            department_code is not None and department_code == self.department
+        )

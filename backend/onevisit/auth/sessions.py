@@ -1,0 +1,93 @@
+"""Sessions kept in the database; the cookie holds a random token, the table its SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from onevisit.auth.roles import Caller, Role
+from onevisit.auth.tables import Session, User
+from onevisit.config import get_settings
+
+__all__ = ["NewSession", "caller_from_token", "end_session", "start_session", "token_hash"]
+
+SESSION_COOKIE = "ov_session"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    token: str  # goes into the HttpOnly cookie, never stored
+    csrf_token: str
+    expires_at: datetime
+
+
+async def start_session(*, user_id: str, method: str, user_agent: str = "") -> NewSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24)
+    expires = datetime.now(UTC) + timedelta(seconds=get_settings().session_ttl_seconds)
+    await Session.insert(
+        Session(
+            token_hash=token_hash(token),
+            app_user=user_id,
+            csrf_token=csrf,
+            method=method,
+            expires_at=expires,
+            user_agent=user_agent[:500],
+        )
+    )
+    return NewSession(token=token, csrf_token=csrf, expires_at=expires)
+
+
+async def caller_from_token(token: str) -> Caller | None:
+    """The caller a session cookie stands for, or None if unknown, ended, expired or inactive."""
+    if not token:
+        return None
+    row = (
+        await Session.select(
+            Session.id,
+            Session.csrf_token,
+            Session.expires_at,
+            Session.ended_at,
+            Session.app_user.id.as_alias("user_id"),
+            Session.app_user.name.as_alias("name"),
+            Session.app_user.role.as_alias("role"),
+            Session.app_user.active.as_alias("active"),
+            Session.app_user.department.code.as_alias("department"),
+            Session.app_user.inspector.code.as_alias("inspector_code"),
+        )
+        .where(Session.token_hash == token_hash(token))
+        .first()
+    )
+    if row is None or row["ended_at"] is not None or not row["active"]:
+        return None
+    if _aware(row["expires_at"]) <= datetime.now(UTC):
+        return None
+    return Caller(
+        user_id=str(row["user_id"]),
+        name=row["name"],
+        role=Role(row["role"]),
+        department=row["department"],
+        inspector_code=row["inspector_code"],
+        session_id=row["id"],
+        csrf_token=row["csrf_token"],
+    )
+
+
+async def end_session(*, session_id: int) -> None:
+    await Session.update({Session.ended_at: datetime.now(UTC)}).where(
+        Session.id == session_id
+    )
+
+
+async def user_exists(user_id: str) -> bool:
+    return await User.exists().where(User.id == user_id)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,0 +1,91 @@
+"""Tables of sign-in: no passwords anywhere — passkeys, or a device key plus a PIN."""
+
+from piccolo.columns import (
+    JSON,
+    UUID,
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from onevisit.directory.tables import Department, Inspector
+
+RESTRICT = OnDelete.restrict
+
+
+class User(Table, tablename="app_user"):
+    id = UUID(primary_key=True)  # the "actor" of events: not guessable, not sequential
+    name = Varchar(length=64)
+    role = Varchar(length=16)  # admin | coordinator | leader | inspector
+    department = ForeignKey(references=Department, on_delete=RESTRICT, null=True, index=True)
+    inspector = ForeignKey(references=Inspector, on_delete=RESTRICT, null=True)
+    active = Boolean(default=True)
+    created_by = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Enrolment(Table, tablename="enrolment"):
+    """A one-time, expiring link that lets a user register a passkey or a device key."""
+
+    token_hash = Varchar(length=64, unique=True, index=True)  # SHA-256 of the token
+    app_user = ForeignKey(references=User, on_delete=RESTRICT, index=True)
+    created_by = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class Passkey(Table, tablename="passkey"):
+    credential_id = Varchar(length=1024, unique=True, index=True)  # base64url
+    app_user = ForeignKey(references=User, on_delete=RESTRICT, index=True)
+    public_key = Bytea()  # COSE key as returned by py_webauthn
+    sign_count = Integer(default=0)
+    transports = JSON(default=[])
+    aaguid = Varchar(length=64, default="")
+    backed_up = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+
+
+class WebAuthnChallenge(Table, tablename="webauthn_challenge"):
+    handle = Varchar(length=64, unique=True, index=True)  # random id the client echoes
+    challenge = Varchar(length=128)  # base64url of the random challenge bytes
+    purpose = Varchar(length=16)  # register | login | device_login
+    app_user = ForeignKey(references=User, on_delete=RESTRICT, null=True)
+    enrolment = ForeignKey(references=Enrolment, on_delete=RESTRICT, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class DeviceKey(Table, tablename="device_key"):
+    """An ECDSA P-256 key made on a phone (EVIDENCE.md §2); revoked keys stay, marked."""
+
+    device_id = Varchar(length=64, unique=True, index=True)  # hex SHA-256 of the SPKI DER
+    app_user = ForeignKey(references=User, on_delete=RESTRICT, index=True)
+    spki = Bytea()
+    pin_hash = Text(default="")  # scrypt; empty when the device signs in with a passkey
+    failed_pins = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    label = Varchar(length=128, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_by = Varchar(length=64, default="")
+
+
+class Session(Table, tablename="session"):
+    token_hash = Varchar(length=64, unique=True, index=True)  # SHA-256 of the cookie value
+    app_user = ForeignKey(references=User, on_delete=RESTRICT, index=True)
+    csrf_token = Varchar(length=64)
+    method = Varchar(length=16)  # passkey | device_pin | cli
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    ended_at = Timestamptz(null=True, default=None)
+    user_agent = Text(default="")

@@ -1,0 +1,3 @@
+"""HTTP API of the directories."""
+
+ROUTES: list = []

@@ -1,0 +1,75 @@
+"""Identifiers of subjects: the USCC (GB 32100-2015), the 15-digit registration number of older
+individual businesses (GB/T 17710 = ISO 7064 MOD 11,10 check digit), and plain ids.
+
+Pure functions, no I/O: the importer, the API, the demo generator and the tests share them.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "USCC_ALPHABET",
+    "IdKind",
+    "uscc_check_char",
+    "is_valid_uscc",
+    "is_valid_regno",
+    "classify_subject_id",
+    "make_uscc",
+]
+
+from enum import StrEnum
+
+# GB 32100-2015 §4: 31 characters, the letters I, O, Z, S, V are never used.
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+# Weights W_i = 3^(i) mod 31 for the 17 body positions (GB 32100-2015 §5).
+_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+# First character: registration authority (1 机构编制, 5 民政, 9 工商, Y 其他 …).
+_AUTHORITIES = set("123456789ABCDEFGY")
+
+
+class IdKind(StrEnum):
+    uscc = "uscc"  # 统一社会信用代码
+    regno = "regno"  # 个体工商户旧注册号 (15 digits)
+    other = "other"  # 产品、项目、行为等的自定义编号
+
+
+def uscc_check_char(body: str) -> str:
+    """The 18th character for a 17-character USCC body."""
+    if len(body) != 17 or any(c not in _VALUE for c in body):
+        raise ValueError("USCC body must be 17 characters of the GB 32100 alphabet")
+    total = sum(_VALUE[c] * w for c, w in zip(body, _WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(code: str) -> bool:
+    if len(code) != 18 or any(c not in _VALUE for c in code):
+        return False
+    if code[0] not in _AUTHORITIES or not code[2:8].isdigit():
+        return False
+    return uscc_check_char(code[:17]) == code[17]
+
+
+def is_valid_regno(code: str) -> bool:
+    """15-digit registration number, ISO 7064 MOD 11,10 over all digits."""
+    if len(code) != 15 or not code.isdigit():
+        return False
+    p = 10
+    for ch in code[:-1]:
+        s = (p + int(ch)) % 10 or 10
+        p = (s * 2) % 11
+    return (p + int(code[-1])) % 10 == 1
+
+
+def classify_subject_id(code: str) -> IdKind:
+    """The kind an identifier looks like; it says nothing about validity."""
+    if len(code) == 18 and code[2:8].isdigit():
+        return IdKind.uscc
+    if len(code) == 15 and code.isdigit():
+        return IdKind.regno
+    return IdKind.other
+
+
+def make_uscc(authority: str, org_type: str, region: str, org_code: str) -> str:
+    """Build a valid USCC from its parts (used by the demo generator and tests)."""
+    body = f"{authority}{org_type}{region}{org_code}"
+    return body + uscc_check_char(body)

@@ -1,0 +1,122 @@
+"""The error tree: every failure the API reports is an AppError with a stable code.
+
+Codes are declared once, here, with their HTTP status and a Chinese and English message;
+the PWA and outside clients branch on `code`, people read `message`. app.py maps AppError
+(and litestar's own validation errors) to a JSON body in exactly one place:
+
+    {"code": "subject.uscc_invalid", "message": "…", "message_en": "…", "details": {…}}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CATALOGUE", "AppError", "Problem"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    status: int
+    zh: str
+    en: str
+
+
+CATALOGUE: dict[str, Problem] = {
+    # --- request / generic ---
+    "request.invalid": Problem(400, "请求格式不正确", "The request is malformed"),
+    "request.too_large": Problem(413, "上传内容超过大小限制", "The upload is larger than allowed"),
+    "request.not_found": Problem(404, "请求的资源不存在", "Not found"),
+    "request.method_not_allowed": Problem(405, "不支持该请求方法", "Method not allowed"),
+    "server.error": Problem(500, "服务器内部错误", "Internal server error"),
+    # --- auth ---
+    "auth.required": Problem(401, "请先登录", "Sign-in required"),
+    "auth.forbidden": Problem(403, "当前角色无权执行此操作", "Your role may not do this"),
+    "auth.department_forbidden": Problem(
+        403, "无权访问其他部门的数据", "Data of another department is not yours to see"
+    ),
+    "auth.csrf": Problem(
+        403, "请求缺少有效的防伪令牌，请刷新页面后重试", "Missing or wrong CSRF token; reload"
+    ),
+    "auth.session_expired": Problem(401, "登录已过期，请重新登录", "Session expired"),
+    "auth.enrolment_unknown": Problem(404, "注册链接无效", "Unknown enrolment link"),
+    "auth.enrolment_expired": Problem(410, "注册链接已过期", "The enrolment link has expired"),
+    "auth.enrolment_used": Problem(409, "注册链接已被使用", "The enrolment link was already used"),
+    "auth.challenge_unknown": Problem(
+        400, "验证请求已失效，请重试", "The challenge is unknown or expired; try again"
+    ),
+    "auth.webauthn_invalid": Problem(
+        400, "通行密钥验证失败", "The passkey response did not verify"
+    ),
+    "auth.credential_unknown": Problem(
+        401, "未找到该通行密钥，请使用注册时的设备", "Unknown passkey"
+    ),
+    "auth.sign_count": Problem(
+        401, "通行密钥计数异常，可能被复制，已拒绝", "Passkey sign counter went backwards"
+    ),
+    "auth.user_inactive": Problem(403, "该用户已停用", "This user is deactivated"),
+    "auth.pin_invalid": Problem(401, "PIN 码错误", "Wrong PIN"),
+    "auth.pin_weak": Problem(400, "PIN 码须为 6 至 12 位数字", "The PIN must be 6-12 digits"),
+    "auth.pin_locked": Problem(
+        429, "PIN 码错误次数过多，请稍后再试", "Too many wrong PINs; try again later"
+    ),
+    "auth.device_unknown": Problem(401, "未登记的设备密钥", "Unknown device key"),
+    "auth.device_revoked": Problem(403, "该设备密钥已被吊销", "This device key is revoked"),
+    "auth.device_signature": Problem(400, "设备签名无效", "The device signature is invalid"),
+    "auth.device_key_invalid": Problem(
+        400, "设备公钥格式不正确（需 P-256 SPKI）", "The device key must be a P-256 SPKI"
+    ),
+    "auth.role_invalid": Problem(400, "角色不正确", "Unknown role"),
+    # --- directory ---
+    "department.unknown": Problem(404, "部门不存在", "Unknown department"),
+    "department.exists": Problem(409, "部门编码已存在", "A department with this code exists"),
+    "matter.unknown": Problem(404, "抽查事项不存在", "Unknown matter"),
+    "matter.exists": Problem(409, "抽查事项编码已存在", "A matter with this code exists"),
+    "matter.invalid": Problem(400, "抽查事项内容不正确", "The matter is invalid"),
+    "subject.unknown": Problem(404, "检查对象不存在", "Unknown subject"),
+    "subject.uscc_invalid": Problem(
+        400, "统一社会信用代码校验不通过", "The USCC fails its GB 32100-2015 check character"
+    ),
+    "subject.regno_invalid": Problem(
+        400, "注册号校验不通过", "The registration number fails its check digit"
+    ),
+    "subject.invalid": Problem(400, "检查对象信息不正确", "The subject is invalid"),
+    "inspector.unknown": Problem(404, "执法检查人员不存在", "Unknown inspector"),
+    "inspector.exists": Problem(409, "执法检查人员编号已存在", "An inspector with this code exists"),
+    "inspector.invalid": Problem(400, "执法检查人员信息不正确", "The inspector is invalid"),
+    "user.unknown": Problem(404, "用户不存在", "Unknown user"),
+    "import.format": Problem(
+        400, "文件格式无法识别（仅支持 .xlsx 和 .csv）", "Unreadable file (.xlsx or .csv only)"
+    ),
+    "import.columns": Problem(400, "文件缺少必需的列", "The file lacks required columns"),
+    "import.rows_invalid": Problem(
+        422, "文件中有错误行，未导入任何数据", "Some rows are invalid; nothing was imported"
+    ),
+    "import.empty": Problem(400, "文件中没有数据行", "The file has no data rows"),
+}
+
+
+class AppError(Exception):
+    """A failure with a stable code from CATALOGUE. `details` is machine-readable context."""
+
+    def __init__(self, code: str, detail: str | None = None, **details: Any) -> None:
+        if code not in CATALOGUE:  # a typo in a code is a bug, not a new problem
+            raise KeyError(f"unknown error code {code!r}")
+        self.code = code
+        self.problem = CATALOGUE[code]
+        self.detail = detail
+        self.details = details
+        super().__init__(f"{code}: {detail or self.problem.en}")
+
+    @property
+    def status(self) -> int:
+        return self.problem.status
+
+    def to_body(self) -> dict[str, Any]:
+        message = self.problem.zh if not self.detail else f"{self.problem.zh}：{self.detail}"
+        return {
+            "code": self.code,
+            "message": message,
+            "message_en": self.problem.en,
+            "details": self.details,
+        }

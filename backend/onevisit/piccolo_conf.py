@@ -1,0 +1,14 @@
+"""piccolo's configuration module (named by PICCOLO_CONF, set in onevisit/__init__.py)."""
+
+from piccolo.conf.apps import AppRegistry
+
+from onevisit.db import make_engine
+
+DB = make_engine()
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "onevisit.directory.piccolo_app",
+        "onevisit.auth.piccolo_app",
+    ]
+)

@@ -1,0 +1,36 @@
+"""The app boots on the engine of this run and answers with the error tree."""
+
+from onevisit.auth.roles import Role
+
+
+async def test_health(client):
+    r = await client.get("/api/health")
+    assert r.status_code == 200
+    assert r.json()["status"] == "ok"
+
+
+async def test_root_serves_pwa(client):
+    r = await client.get("/")
+    assert r.status_code == 200
+    assert "text/html" in r.headers["content-type"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_openapi_schema(client):
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    assert r.json()["info"]["title"] == "OneVisit API"
+
+
+async def test_unknown_api_path_is_coded_404(client):
+    r = await client.get("/api/no-such-thing")
+    assert r.status_code == 404
+    assert r.json()["code"] == "request.not_found"
+
+
+async def test_state_change_without_csrf_is_refused(as_role):
+    me = await as_role(Role.admin)
+    me.client.headers.pop("x-csrf-token")
+    r = await me.client.post("/api/auth/logout")
+    assert r.status_code == 403
+    assert r.json()["code"] == "auth.csrf"
