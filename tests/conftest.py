@@ -9,6 +9,8 @@ The environment is set here, before onevisit is imported: piccolo picks its engi
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import secrets
 import shutil
@@ -54,7 +56,7 @@ async def _pg_drop(name: str) -> None:
 if ENGINE == "postgres":
     try:
         _PG_DB = asyncio.run(_pg_create())
-    except Exception as exc:  # noqa: BLE001 - any failure to reach PostgreSQL
+    except Exception as exc:  # any failure to reach PostgreSQL
         message = f"PostgreSQL at {PG_URL} unavailable: {exc!r}"
         if os.environ.get("REQUIRE_PG") == "1":
             raise pytest.UsageError(message + " (REQUIRE_PG=1)") from exc
@@ -70,6 +72,8 @@ os.environ["ONEVISIT_MEDIA_DIR"] = str(RUN_DIR / "media")
 os.environ.setdefault("ONEVISIT_ORIGIN", "http://localhost:8000")
 os.environ["PICCOLO_CONF"] = "onevisit.piccolo_conf"
 
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns failures
+
 pytest_plugins = ["tests.fixtures"]
 
 
@@ -79,8 +83,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _PG_DB is not None:
-        try:
+        # a leftover is harmless: its name says it is a test database
+        with contextlib.suppress(Exception):
             asyncio.run(_pg_drop(_PG_DB))
-        except Exception:  # noqa: BLE001 - leave it; the name says it is a test database
-            pass
     shutil.rmtree(RUN_DIR, ignore_errors=True)

@@ -12,7 +12,6 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from onevisit import __version__
 from onevisit.auth.guards import SessionMiddleware
@@ -60,7 +59,7 @@ def error_response(_: Request, exc: Exception) -> Response[dict[str, Any]]:
         error = AppError("server.error")
     return Response(
         content=error.to_body(),
-        status_code=error.status if error.code != "server.error" else HTTP_500_INTERNAL_SERVER_ERROR,
+        status_code=error.status,
         headers=SECURITY_HEADERS,
     )
 

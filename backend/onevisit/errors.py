@@ -67,6 +67,15 @@ CATALOGUE: dict[str, Problem] = {
         400, "设备公钥格式不正确（需 P-256 SPKI）", "The device key must be a P-256 SPKI"
     ),
     "auth.role_invalid": Problem(400, "角色不正确", "Unknown role"),
+    "auth.department_required": Problem(
+        400, "除管理员外，用户必须属于一个部门", "Every user but an admin needs a department"
+    ),
+    "auth.device_taken": Problem(
+        409, "该设备密钥已登记给其他用户", "This device key is registered to another user"
+    ),
+    "auth.device_no_pin": Problem(
+        409, "该设备未设置 PIN 码，请使用通行密钥登录", "This device has no PIN; use the passkey"
+    ),
     # --- directory ---
     "department.unknown": Problem(404, "部门不存在", "Unknown department"),
     "department.exists": Problem(409, "部门编码已存在", "A department with this code exists"),
@@ -82,7 +91,9 @@ CATALOGUE: dict[str, Problem] = {
     ),
     "subject.invalid": Problem(400, "检查对象信息不正确", "The subject is invalid"),
     "inspector.unknown": Problem(404, "执法检查人员不存在", "Unknown inspector"),
-    "inspector.exists": Problem(409, "执法检查人员编号已存在", "An inspector with this code exists"),
+    "inspector.exists": Problem(
+        409, "执法检查人员编号已存在", "An inspector with this code exists"
+    ),
     "inspector.invalid": Problem(400, "执法检查人员信息不正确", "The inspector is invalid"),
     "user.unknown": Problem(404, "用户不存在", "Unknown user"),
     "import.format": Problem(

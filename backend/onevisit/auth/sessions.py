@@ -80,9 +80,7 @@ async def caller_from_token(token: str) -> Caller | None:
 
 
 async def end_session(*, session_id: int) -> None:
-    await Session.update({Session.ended_at: datetime.now(UTC)}).where(
-        Session.id == session_id
-    )
+    await Session.update({Session.ended_at: datetime.now(UTC)}).where(Session.id == session_id)
 
 
 async def user_exists(user_id: str) -> bool:

@@ -1,0 +1,39 @@
+"""Settings: defaults, validation, and secrets generated once with mode 0600."""
+
+import os
+import stat
+
+import pytest
+
+from onevisit.config import get_settings, read_or_create_secret
+
+
+def test_generated_secret_is_private_and_stable(tmp_path):
+    path = tmp_path / "var" / "k.secret"
+    first = read_or_create_secret(path)
+    assert len(first) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert read_or_create_secret(path) == first  # read back, not regenerated
+
+
+def test_named_secret_from_environment_wins(monkeypatch):
+    monkeypatch.setenv("ONEVISIT_TESTKEY", "00" * 32)
+    assert get_settings().secret("testkey") == bytes(32)
+
+
+def test_rp_id_is_origin_host():
+    settings = get_settings()
+    assert settings.rp_id == "localhost"
+    assert not settings.secure_cookies
+
+
+def test_bad_database_url_is_refused(monkeypatch):
+    get_settings.cache_clear()
+    monkeypatch.setenv("ONEVISIT_DATABASE_URL", "mysql://nope")
+    try:
+        with pytest.raises(SystemExit, match="ONEVISIT_DATABASE_URL"):
+            get_settings()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert get_settings().database_url == os.environ["ONEVISIT_DATABASE_URL"]
