@@ -83,9 +83,7 @@ def get_settings() -> Settings:
     default_db = f"sqlite://{var_dir / 'onevisit.sqlite3'}"
     url = _env("ONEVISIT_DATABASE_URL", default_db)
     if not (url.startswith("sqlite:///") or url.startswith(("postgresql://", "postgres://"))):
-        raise SystemExit(
-            "ONEVISIT_DATABASE_URL must be sqlite:///ABSOLUTE/PATH or postgresql://…"
-        )
+        raise SystemExit("ONEVISIT_DATABASE_URL must be sqlite:///ABSOLUTE/PATH or postgresql://…")
     return Settings(
         database_url=url,
         media_dir=Path(_env("ONEVISIT_MEDIA_DIR", "media")).resolve(),

@@ -9,11 +9,11 @@ from __future__ import annotations
 __all__ = [
     "USCC_ALPHABET",
     "IdKind",
-    "uscc_check_char",
-    "is_valid_uscc",
-    "is_valid_regno",
     "classify_subject_id",
+    "is_valid_regno",
+    "is_valid_uscc",
     "make_uscc",
+    "uscc_check_char",
 ]
 
 from enum import StrEnum
