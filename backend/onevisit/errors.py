@@ -79,6 +79,7 @@ CATALOGUE: dict[str, Problem] = {
     # --- directory ---
     "department.unknown": Problem(404, "部门不存在", "Unknown department"),
     "department.exists": Problem(409, "部门编码已存在", "A department with this code exists"),
+    "department.invalid": Problem(400, "部门信息不正确", "The department is invalid"),
     "matter.unknown": Problem(404, "抽查事项不存在", "Unknown matter"),
     "matter.exists": Problem(409, "抽查事项编码已存在", "A matter with this code exists"),
     "matter.invalid": Problem(400, "抽查事项内容不正确", "The matter is invalid"),
@@ -90,6 +91,23 @@ CATALOGUE: dict[str, Problem] = {
         400, "注册号校验不通过", "The registration number fails its check digit"
     ),
     "subject.invalid": Problem(400, "检查对象信息不正确", "The subject is invalid"),
+    "subject.exists": Problem(409, "检查对象已存在", "A subject with this id exists"),
+    "subject.stale": Problem(
+        409, "检查对象已被他人修改，请刷新后重试", "The subject changed since you read it; reload"
+    ),
+    "subject.id_invalid": Problem(
+        400,
+        "主体标识不正确（产品、项目、行为的编号须为 1–64 位字母、数字、- 或 _）",
+        "Bad subject id (products, projects, behaviours: 1-64 of A-Z a-z 0-9 - _)",
+    ),
+    "subject.kind_invalid": Problem(400, "检查对象类型不正确", "Unknown subject kind"),
+    "subject.credit_class_invalid": Problem(
+        400, "信用风险分类须为 A、B、C、D 之一", "The credit risk class must be A, B, C or D"
+    ),
+    "subject.coordinates_invalid": Problem(
+        400, "经纬度不正确（纬度 ±90°，经度 ±180°，须成对填写）",
+        "Bad coordinates (latitude within ±90°, longitude within ±180°, both or neither)",
+    ),
     "inspector.unknown": Problem(404, "执法检查人员不存在", "Unknown inspector"),
     "inspector.exists": Problem(
         409, "执法检查人员编号已存在", "An inspector with this code exists"
@@ -104,6 +122,10 @@ CATALOGUE: dict[str, Problem] = {
         422, "文件中有错误行，未导入任何数据", "Some rows are invalid; nothing was imported"
     ),
     "import.empty": Problem(400, "文件中没有数据行", "The file has no data rows"),
+    "import.kind": Problem(404, "不支持的导入导出类型", "Unknown import or export kind"),
+    "import.duplicate": Problem(400, "文件中编码重复", "The same id appears twice in the file"),
+    "import.required": Problem(400, "必填项为空", "A required value is empty"),
+    "import.value_invalid": Problem(400, "取值格式不正确", "The value has the wrong format"),
 }
 
 

@@ -34,3 +34,12 @@ async def test_state_change_without_csrf_is_refused(as_role):
     r = await me.client.post("/api/auth/logout")
     assert r.status_code == 403
     assert r.json()["code"] == "auth.csrf"
+
+
+async def test_logout_with_csrf_ends_the_session(as_role):
+    me = await as_role(Role.inspector)
+    assert (await me.client.get("/api/auth/me")).status_code == 200
+    r = await me.client.post("/api/auth/logout")
+    assert r.status_code == 204
+    r = await me.client.get("/api/auth/me")
+    assert (r.status_code, r.json()["code"]) == (401, "auth.required")

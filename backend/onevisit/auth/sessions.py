@@ -5,13 +5,24 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from onevisit.auth.common import aware, utcnow
 from onevisit.auth.roles import Caller, Role
-from onevisit.auth.tables import Session, User
+from onevisit.auth.tables import Session
+from onevisit.auth.users import UserOut
 from onevisit.config import get_settings
 
-__all__ = ["NewSession", "caller_from_token", "end_session", "start_session", "token_hash"]
+__all__ = [
+    "SESSION_COOKIE",
+    "NewSession",
+    "SignIn",
+    "caller_from_token",
+    "end_device_sessions",
+    "end_session",
+    "start_session",
+    "token_hash",
+]
 
 SESSION_COOKIE = "ov_session"
 
@@ -27,10 +38,21 @@ class NewSession:
     expires_at: datetime
 
 
-async def start_session(*, user_id: str, method: str, user_agent: str = "") -> NewSession:
+@dataclass(frozen=True, slots=True)
+class SignIn:
+    """The outcome of every sign-in path: who, and the session to set as a cookie."""
+
+    user: UserOut
+    session: NewSession
+    device_id: str | None = None
+
+
+async def start_session(
+    *, user_id: str, method: str, user_agent: str = "", device_id: str = ""
+) -> NewSession:
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
-    expires = datetime.now(UTC) + timedelta(seconds=get_settings().session_ttl_seconds)
+    expires = utcnow() + timedelta(seconds=get_settings().session_ttl_seconds)
     await Session.insert(
         Session(
             token_hash=token_hash(token),
@@ -39,6 +61,7 @@ async def start_session(*, user_id: str, method: str, user_agent: str = "") -> N
             method=method,
             expires_at=expires,
             user_agent=user_agent[:500],
+            device_id=device_id,
         )
     )
     return NewSession(token=token, csrf_token=csrf, expires_at=expires)
@@ -66,7 +89,7 @@ async def caller_from_token(token: str) -> Caller | None:
     )
     if row is None or row["ended_at"] is not None or not row["active"]:
         return None
-    if _aware(row["expires_at"]) <= datetime.now(UTC):
+    if aware(row["expires_at"]) <= utcnow():
         return None
     return Caller(
         user_id=str(row["user_id"]),
@@ -80,12 +103,11 @@ async def caller_from_token(token: str) -> Caller | None:
 
 
 async def end_session(*, session_id: int) -> None:
-    await Session.update({Session.ended_at: datetime.now(UTC)}).where(Session.id == session_id)
+    await Session.update({Session.ended_at: utcnow()}).where(Session.id == session_id)
 
 
-async def user_exists(user_id: str) -> bool:
-    return await User.exists().where(User.id == user_id)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+async def end_device_sessions(*, device_id: str) -> None:
+    """A revoked device key ends the sessions it opened with its PIN."""
+    await Session.update({Session.ended_at: utcnow()}).where(
+        (Session.device_id == device_id) & Session.ended_at.is_null()
+    )

@@ -60,6 +60,7 @@ class WebAuthnChallenge(Table, tablename="webauthn_challenge"):
     purpose = Varchar(length=16)  # register | login | device_login
     app_user = ForeignKey(references=User, on_delete=RESTRICT, null=True)
     enrolment = ForeignKey(references=Enrolment, on_delete=RESTRICT, null=True)
+    device_id = Varchar(length=64, default="")  # device_login: the device asked for it
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
@@ -85,6 +86,7 @@ class Session(Table, tablename="session"):
     app_user = ForeignKey(references=User, on_delete=RESTRICT, index=True)
     csrf_token = Varchar(length=64)
     method = Varchar(length=16)  # passkey | device_pin | cli
+    device_id = Varchar(length=64, default="", index=True)  # device_pin: ended on revoke
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     ended_at = Timestamptz(null=True, default=None)
