@@ -1,0 +1,49 @@
+"""`onevisit demo`: load the demo data set, idempotently (a second run changes nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from onevisit.auth.tables import User
+from onevisit.auth.users import create_user
+from onevisit.demo.dataset import DemoDataset, build_demo_dataset
+from onevisit.directory.seed import load_directory
+
+__all__ = ["DemoSummary", "load_demo"]
+
+DEMO_ACTOR = "demo"
+
+
+@dataclass
+class DemoSummary:
+    directory: dict[str, object]
+    users_created: list[str] = field(default_factory=list)
+    users_existing: int = 0
+
+    def text(self) -> str:
+        parts = ", ".join(f"{k}: {v}" for k, v in self.directory.items())
+        return (
+            f"demo data loaded ({parts}); users created: {len(self.users_created)}, "
+            f"already present: {self.users_existing}"
+        )
+
+
+async def load_demo(dataset: DemoDataset | None = None) -> DemoSummary:
+    dataset = dataset or build_demo_dataset()
+    summary = DemoSummary(directory=await load_directory(dataset, actor=DEMO_ACTOR))
+    existing = {
+        row["name"] for row in await User.select(User.name).where(User.created_by == DEMO_ACTOR)
+    }
+    for user in dataset.users:
+        if user.name in existing:
+            summary.users_existing += 1
+            continue
+        await create_user(
+            name=user.name,
+            role=user.role,
+            department_code=user.department,
+            inspector_code=user.inspector_code,
+            created_by=DEMO_ACTOR,
+        )
+        summary.users_created.append(user.name)
+    return summary

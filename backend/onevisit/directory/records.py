@@ -1,0 +1,259 @@
+"""Clean records of the three directories, built from loosely typed values (a parsed file row,
+a JSON body, a demo object). Pure: every path that writes a directory row goes through here.
+
+A record that fails raises FieldErrors with every failed field, so an import can report all
+problems of a row at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from onevisit.directory.fields import (
+    CREDIT_CLASSES,
+    METHODS,
+    SUBJECT_KINDS,
+    FieldError,
+    as_date,
+    check_code,
+    check_e6,
+    check_subject_id,
+    check_text,
+    normalise_subject_id,
+    parse_category,
+    parse_kind,
+)
+
+__all__ = [
+    "SUBJECT_FIELDS",
+    "FieldErrors",
+    "clean_inspector",
+    "clean_matter",
+    "clean_subject",
+]
+
+T = TypeVar("T")
+
+# The stored fields of a subject, in the order of a subject record (a tuple: cheap at 100k rows).
+SUBJECT_FIELDS = (
+    "subject_id",
+    "id_kind",
+    "name",
+    "kind",
+    "address",
+    "lat_e6",
+    "lon_e6",
+    "industry_code",
+    "region_code",
+    "credit_class",
+    "abnormal",
+    "serious_violation",
+    "last_inspected",
+    "legal_representative",
+    "tags",
+)
+
+
+class FieldErrors(Exception):
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+class _Collect:
+    """Runs field checks and keeps every failure instead of stopping at the first."""
+
+    __slots__ = ("errors",)
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def __call__(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T | None:
+        try:
+            return fn(*args, **kw)
+        except FieldError as exc:
+            self.errors.append(exc)
+            return None
+
+    def done(self) -> None:
+        if self.errors:
+            raise FieldErrors(self.errors)
+
+
+def _flag(field: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise FieldError(field, "import.value_invalid", "须为 true/false")
+
+
+def _str_list(
+    field: str, value: Any, *, allowed: tuple[str, ...] | None = None, code: str = ""
+) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise FieldError(field, "import.value_invalid", "须为文本列表")
+    out: list[str] = []
+    for item in value:
+        item = item.strip()
+        if allowed is not None and item not in allowed:
+            detail = f"“{item}”不在 {', '.join(allowed)}"
+            raise FieldError(field, code or "import.value_invalid", detail)
+        if item and item not in out:
+            out.append(item)
+    return out
+
+
+def _credit(value: Any) -> str:
+    text = (value or "B").strip().upper() if isinstance(value, str) or value is None else None
+    if text not in CREDIT_CLASSES:
+        raise FieldError("credit_class", "subject.credit_class_invalid", f"“{value}”")
+    return text
+
+
+_SUBJECT_TEXTS = (
+    ("name", 256, True),
+    ("address", 512, False),
+    ("industry_code", 16, False),
+    ("region_code", 12, False),
+    ("legal_representative", 64, False),
+)
+
+
+def clean_subject(v: Mapping[str, Any]) -> tuple:
+    """A subject record (SUBJECT_FIELDS order); id upper-cased with spaces removed.
+
+    Written out check by check (no wrapper calls): an import cleans 100,000 of these."""
+    errors: list[FieldError] = []
+    texts = {}
+    for field, max_len, required in _SUBJECT_TEXTS:
+        try:
+            texts[field] = check_text(field, v.get(field), max_len=max_len, required=required)
+        except FieldError as exc:
+            errors.append(exc)
+    raw_id, raw_kind = v.get("subject_id"), v.get("kind")
+    subject_id = normalise_subject_id(raw_id) if isinstance(raw_id, str) else ""
+    kind = id_kind = lat = lon = credit = last = tags = None
+    abnormal = serious = False
+    try:
+        kind = parse_kind("kind", raw_kind.strip() if isinstance(raw_kind, str) else "")
+    except FieldError as exc:
+        errors.append(exc)
+    try:
+        id_kind = check_subject_id("subject_id", subject_id, kind or "")
+    except FieldError as exc:
+        errors.append(exc)
+    try:
+        lat, lon = check_e6(v.get("lat_e6"), v.get("lon_e6"))
+    except FieldError as exc:
+        errors.append(exc)
+    try:
+        credit = _credit(v.get("credit_class"))
+    except FieldError as exc:
+        errors.append(exc)
+    try:
+        abnormal = _flag("abnormal", v.get("abnormal", False))
+    except FieldError as exc:
+        errors.append(exc)
+    try:
+        serious = _flag("serious_violation", v.get("serious_violation", False))
+    except FieldError as exc:
+        errors.append(exc)
+    try:
+        last = as_date("last_inspected", v.get("last_inspected"))
+    except FieldError as exc:
+        errors.append(exc)
+    try:
+        tags = _str_list("tags", v.get("tags"))
+    except FieldError as exc:
+        errors.append(exc)
+    if errors:
+        raise FieldErrors(errors)
+    return (
+        subject_id, id_kind, texts["name"], kind, texts["address"], lat, lon,
+        texts["industry_code"], texts["region_code"], credit, abnormal, serious, last,
+        texts["legal_representative"], tags,
+    )  # fmt: skip
+
+
+def clean_inspector(v: Mapping[str, Any]) -> dict[str, Any]:
+    c = _Collect()
+    out = {
+        "code": c(check_code, "code", v.get("code"), code="inspector.invalid"),
+        "name": c(check_text, "name", v.get("name"), max_len=64, required=True),
+        "department": c(check_text, "department", v.get("department"), max_len=32, required=True),
+        "certificate_no": c(
+            check_text, "certificate_no", v.get("certificate_no"), max_len=64, required=True
+        ),
+        "post": c(check_text, "post", v.get("post"), max_len=64),
+        "expertise": c(_str_list, "expertise", v.get("expertise")),
+        "active": c(_flag, "active", v.get("active", True)),
+        "conflicts": [
+            normalise_subject_id(s) for s in c(_str_list, "conflicts", v.get("conflicts")) or []
+        ],
+    }
+    c.done()
+    return out
+
+
+def _ratio_cap(category: str | None, value: Any) -> str | None:
+    """Key matters have no cap; general ones must have 0 < cap <= 1 (000:二(二), 002:9).
+    Accepts '0.05' or '5%'; stored as a normalised decimal string, never a float."""
+    text = "" if value is None else str(value).strip()
+    if category == "key":
+        if text:
+            raise FieldError("ratio_cap", "matter.invalid", "重点检查事项不设抽查比例上限")
+        return None
+    if not text:
+        raise FieldError("ratio_cap", "matter.invalid", "一般检查事项须填抽查比例上限")
+    try:
+        cap = Decimal(text[:-1]) / 100 if text.endswith("%") else Decimal(text)
+    except InvalidOperation:
+        raise FieldError("ratio_cap", "matter.invalid", f"比例“{text}”不是数字") from None
+    if not (cap.is_finite() and 0 < cap <= 1):
+        raise FieldError("ratio_cap", "matter.invalid", f"比例“{text}”须大于 0 且不超过 1")
+    return format(cap.normalize(), "f")
+
+
+def _items(value: Any) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
+    for item in value or []:
+        text, basis = (item.get("text"), item.get("basis")) if isinstance(item, Mapping) else item
+        items.append(
+            (
+                check_text("item_text", text, max_len=2000, required=True),
+                check_text("item_basis", basis, max_len=2000),
+            )
+        )
+    return items
+
+
+def clean_matter(v: Mapping[str, Any]) -> dict[str, Any]:
+    c = _Collect()
+    raw_category = v.get("category")
+    category = c(parse_category, "category", raw_category if isinstance(raw_category, str) else "")
+    out = {
+        "code": c(check_code, "code", v.get("code"), code="matter.invalid"),
+        "department": c(check_text, "department", v.get("department"), max_len=32, required=True),
+        "name": c(check_text, "name", v.get("name"), max_len=256, required=True),
+        "category": category,
+        "ratio_cap": c(_ratio_cap, category, v.get("ratio_cap")),
+        "basis": c(check_text, "basis", v.get("basis"), max_len=20000),
+        "content": c(check_text, "content", v.get("content"), max_len=20000),
+        "methods": c(
+            _str_list, "methods", v.get("methods"), allowed=METHODS, code="matter.invalid"
+        ),
+        "subject_kinds": c(
+            _str_list,
+            "subject_kinds",
+            v.get("subject_kinds"),
+            allowed=SUBJECT_KINDS,
+            code="matter.invalid",
+        ),
+        "active": c(_flag, "active", v.get("active", True)),
+        "items": c(_items, v.get("items")),
+    }
+    c.done()
+    return out

@@ -1,0 +1,237 @@
+"""The subject directory: one write path for every source (file import, API, demo), with history.
+
+`subject` holds the current version of each subject. Before a row changes, its previous version
+is copied to `subject_history` (append-only, guarded by triggers), and the batch gets one
+`directory_revision`. A row whose values did not change is left alone and is not a change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from onevisit.db import bulk_insert, is_sqlite, write_transaction
+from onevisit.directory.bulk import bulk_update, fetch_by_keys
+from onevisit.directory.fields import normalise_subject_id
+from onevisit.directory.records import SUBJECT_FIELDS, FieldErrors, clean_subject
+from onevisit.directory.revisions import latest_revision, new_revision
+from onevisit.directory.schemas import (
+    ImportResult,
+    SubjectDetail,
+    SubjectFields,
+    SubjectIn,
+    SubjectOut,
+)
+from onevisit.directory.tables import Subject, SubjectHistory
+from onevisit.errors import AppError
+
+__all__ = [
+    "create_subject",
+    "get_subject",
+    "list_subjects",
+    "subjects_as_of",
+    "update_subject",
+    "write_subjects",
+]
+
+SUBJECT_COLUMNS = (*SUBJECT_FIELDS, "version", "revision", "updated_at")
+HISTORY_COLUMNS = (*SUBJECT_FIELDS, "version", "revision", "superseded_by_revision", "updated_at")
+_N = len(SUBJECT_FIELDS)
+_TAGS = SUBJECT_FIELDS.index("tags")
+_OUT = (*SUBJECT_FIELDS, "version", "revision")
+
+
+def _stored(record: tuple, _memo: dict[tuple, str] = {}) -> tuple:  # noqa: B006
+    """A record as the engines take it: tags as JSON text (tags is the last field).
+    The few distinct tag lists of a directory are encoded once (memo bounded below)."""
+    tags = tuple(record[_TAGS])
+    text = _memo.get(tags)
+    if text is None:
+        text = json.dumps(record[_TAGS], ensure_ascii=False)
+        if len(_memo) < 10_000:
+            _memo[tags] = text
+    return (*record[:_TAGS], text)
+
+
+def _fields_of(row: tuple) -> tuple:
+    """The comparable record of a stored row (tags parsed, bools as bools)."""
+    fields = list(row[:_N])
+    fields[_TAGS] = json.loads(fields[_TAGS]) if isinstance(fields[_TAGS], str) else fields[_TAGS]
+    fields[10], fields[11] = bool(fields[10]), bool(fields[11])  # abnormal, serious_violation
+    return tuple(fields)
+
+
+async def write_subjects(
+    records: Sequence[tuple],
+    *,
+    actor: str,
+    source: str,
+    note: str = "",
+    keep: Collection[str] = (),
+    expect: str = "any",
+    version: int | None = None,
+) -> ImportResult:
+    """Create or update subjects from clean records, all in one transaction and revision.
+
+    keep: fields the source did not carry (columns absent from a file): existing rows keep
+    their stored value. expect: "new" refuses existing ids (subject.exists), "existing"
+    refuses unknown ids (subject.unknown); version: the version an edit replaces.
+    """
+    keep_idx = [SUBJECT_FIELDS.index(f) for f in keep]
+    now = datetime.now(UTC)
+    async with write_transaction():
+        stored = await fetch_by_keys(
+            "subject", SUBJECT_COLUMNS, "subject_id", [r[0] for r in records]
+        )
+        existing = {row[0]: row for row in stored}
+        if expect == "new" and existing:
+            raise AppError("subject.exists", subject_id=next(iter(existing)))
+        new: list[tuple] = []
+        changed: list[tuple[tuple, tuple]] = []
+        unchanged = 0
+        for record in records:
+            old = existing.get(record[0])
+            if old is None:
+                if expect == "existing":
+                    raise AppError("subject.unknown", subject_id=record[0])
+                new.append(record)
+                continue
+            if version is not None and old[_N] != version:
+                raise AppError("subject.stale", current_version=old[_N], given_version=version)
+            old_fields = _fields_of(old)
+            if keep_idx:
+                merged = list(record)
+                for i in keep_idx:
+                    merged[i] = old_fields[i]
+                record = tuple(merged)
+            if record == old_fields:
+                unchanged += 1
+            else:
+                changed.append((record, old))
+        if not new and not changed:
+            return ImportResult(
+                revision=await latest_revision(), created=0, updated=0, unchanged=unchanged
+            )
+        revision = await new_revision(
+            actor=actor, source=source, note=note, rows=len(new) + len(changed)
+        )
+        await bulk_insert(
+            "subject", SUBJECT_COLUMNS, [(*_stored(r), 1, revision, now) for r in new]
+        )
+        # History first: the superseded version is kept before the current row is overwritten.
+        await bulk_insert(
+            "subject_history",
+            HISTORY_COLUMNS,
+            [(*old[:_N], old[_N], old[_N + 1], revision, old[_N + 2]) for _, old in changed],
+        )
+        await bulk_update(
+            "subject",
+            "subject_id",
+            SUBJECT_COLUMNS[1:],
+            [(*_stored(r)[1:], old[_N] + 1, revision, now, r[0]) for r, old in changed],
+        )
+    return ImportResult(
+        revision=revision, created=len(new), updated=len(changed), unchanged=unchanged
+    )
+
+
+def _clean(values: dict[str, Any]) -> tuple:
+    try:
+        return clean_subject(values)
+    except FieldErrors as exc:  # the API reports the first failed field
+        raise exc.errors[0].to_app_error() from None
+
+
+async def create_subject(*, data: SubjectIn, actor: str) -> SubjectDetail:
+    record = _clean(_values(data))
+    await write_subjects([record], actor=actor, source="api", expect="new")
+    return await get_subject(subject_id=record[0])
+
+
+async def update_subject(*, subject_id: str, data: SubjectFields, actor: str) -> SubjectDetail:
+    record = _clean({**_values(data), "subject_id": subject_id})
+    await write_subjects(
+        [record], actor=actor, source="api", expect="existing", version=data.version
+    )
+    return await get_subject(subject_id=record[0])
+
+
+def _values(data: SubjectFields) -> dict[str, Any]:
+    return {f: getattr(data, f) for f in data.__struct_fields__}
+
+
+def _out(row: dict[str, Any], cls: type = SubjectOut, **extra: Any) -> Any:
+    return cls(**{f: row[f] for f in _OUT}, **extra)
+
+
+async def get_subject(*, subject_id: str) -> SubjectDetail:
+    subject_id = normalise_subject_id(subject_id)
+    row = (
+        await Subject.select()
+        .where(Subject.subject_id == subject_id)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise AppError("subject.unknown", subject_id=subject_id)
+    older = (
+        await SubjectHistory.select()
+        .where(SubjectHistory.subject_id == subject_id)
+        .order_by(SubjectHistory.version, ascending=False)
+        .output(load_json=True)
+    )
+    return _out(row, SubjectDetail, history=[_out(h) for h in older])
+
+
+async def list_subjects(
+    *,
+    q: str = "",
+    region: str = "",
+    credit_class: str = "",
+    kind: str = "",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[SubjectOut], int]:
+    """q matches a name (substring) or a subject id (prefix, case-insensitive)."""
+    where = []
+    q = q.strip()
+    if q:
+        prefix = normalise_subject_id(q)
+        # LIKE wildcards in q are dropped: neither engine escapes them the same way
+        pattern = q.replace("%", "").replace("_", "").replace("\\", "")
+        where.append(
+            # SQLite's LIKE already ignores ASCII case; it has no ILIKE (piccolo warns)
+            (Subject.name.like if is_sqlite() else Subject.name.ilike)(f"%{pattern}%")
+            | ((Subject.subject_id >= prefix) & (Subject.subject_id < prefix + "\uffff"))
+        )
+    if region:  # a region code matches itself and the areas below it
+        where.append(Subject.region_code.like(region.strip().replace("%", "") + "%"))
+    if credit_class:
+        where.append(Subject.credit_class == credit_class.strip().upper())
+    if kind:
+        where.append(Subject.kind == kind.strip())
+    query = Subject.select().output(load_json=True).order_by(Subject.subject_id)
+    count = Subject.count()
+    for condition in where:
+        query = query.where(condition)
+        count = count.where(condition)
+    rows = await query.limit(max(1, min(limit, 500))).offset(max(0, offset))
+    return [_out(r) for r in rows], await count
+
+
+async def subjects_as_of(revision: int) -> list[SubjectOut]:
+    """The subject directory exactly as it stood after `revision` (a draw names it): the current
+    rows written at or before it, plus the history versions that were current then."""
+    current = await Subject.select().where(Subject.revision <= revision).output(load_json=True)
+    superseded = (
+        await SubjectHistory.select()
+        .where(
+            (SubjectHistory.revision <= revision)
+            & (SubjectHistory.superseded_by_revision > revision)
+        )
+        .output(load_json=True)
+    )
+    rows = sorted([*current, *superseded], key=lambda r: r["subject_id"])
+    return [_out(r) for r in rows]

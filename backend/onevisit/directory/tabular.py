@@ -1,0 +1,126 @@
+"""Tables in files: read .csv (UTF-8 with or without BOM, else GB18030) and .xlsx (first sheet)
+into text cells, and write them back. Pure apart from the bytes given or returned."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from onevisit.errors import AppError
+
+__all__ = ["Table", "read_table", "write_table"]
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+class Table:
+    """A header and the non-blank data rows, each with its 1-based line (header = line 1)."""
+
+    __slots__ = ("header", "rows")
+
+    def __init__(self, header: list[str], rows: list[tuple[int, list[str]]]) -> None:
+        self.header = header
+        self.rows = rows
+
+
+def read_table(data: bytes, filename: str = "") -> Table:
+    if data.startswith(_ZIP_MAGIC) or filename.lower().endswith(".xlsx"):
+        lines = _xlsx_lines(data)
+    else:
+        lines = _csv_lines(data)
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    for number, cells in enumerate(lines, start=1):
+        if header is None:
+            header = [c.strip().lstrip("\ufeff") for c in cells]
+            continue
+        if any(cells):
+            rows.append((number, cells))
+    if header is None or not any(header):
+        raise AppError("import.empty", "文件为空")
+    if not rows:
+        raise AppError("import.empty")
+    return Table(header, rows)
+
+
+def _csv_lines(data: bytes) -> Iterable[list[str]]:
+    if b"\x00" in data[:65536]:  # UTF-16 or a binary file: neither is a CSV we read
+        raise AppError("import.format", "无法识别的 CSV 编码（请使用 UTF-8 或 GB18030）")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:  # Excel on Chinese Windows saves CSV in the ANSI code page (GBK ⊂ GB18030)
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            raise AppError("import.format", "无法识别的文本编码") from None
+    try:
+        strip = str.strip
+        return [list(map(strip, row)) for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise AppError("import.format", f"CSV 格式错误：{exc}") from None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # Excel stores 12 as 12.0
+    return str(value).strip()
+
+
+def _xlsx_lines(data: bytes) -> list[list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise AppError("import.format", f"无法读取 .xlsx 文件：{type(exc).__name__}") from None
+    try:
+        sheet = book.worksheets[0]
+        return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    except Exception as exc:  # any corrupt part of the zip is a format error
+        raise AppError("import.format", f"无法读取 .xlsx 文件：{type(exc).__name__}") from None
+    finally:
+        book.close()
+
+
+def write_table(header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> bytes:
+    """CSV is written UTF-8 with a BOM so that Excel opens Chinese text correctly."""
+    if fmt == "csv":
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet()
+
+        def text(value: Any) -> Any:
+            # openpyxl turns a str starting with "=" into a formula: keep it as text
+            if isinstance(value, str) and value.startswith("="):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"
+                return cell
+            return value
+
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append([text(v) for v in row])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+    raise AppError("import.format", f"不支持的格式 {fmt}")

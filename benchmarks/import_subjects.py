@@ -1,0 +1,159 @@
+"""Benchmark: import N subjects from a CSV through the domain function, against a raw bulk insert
+of the same rows into a fresh copy of the subject table (same columns and indexes).
+
+    .venv/bin/python benchmarks/import_subjects.py [--rows N] [--engine sqlite|postgres|both]
+
+Each engine runs in its own child process: piccolo picks the engine when onevisit is imported,
+so the environment is set first. SQLite uses a temporary file; PostgreSQL a temporary database
+on ONEVISIT_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test), dropped after.
+Goal: (a) the full import runs at ≥ 0.5× the rows/s of (b) the raw insert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+PG_URL = os.environ.get("ONEVISIT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_csv(rows: int) -> bytes:
+    from onevisit.directory.uscc import make_uscc
+
+    lines = ["统一社会信用代码,名称,类型,地址,纬度,经度,行业代码,行政区划代码,信用风险分类,"
+             "经营异常,严重违法失信,最近检查日期,法定代表人,标签"]  # fmt: skip
+    for i in range(rows):
+        sid = make_uscc("9", "1", "410302", f"B{i:08d}")
+        lat, lon = f"34.{600000 + i % 99999:06d}", f"112.{400000 + i % 99999:06d}"
+        lines.append(
+            f"{sid},洛阳市测试商贸有限公司{i},企业,河南省洛阳市西工区中州中路{i}号,{lat},{lon},"
+            f"F5211,410302,{'ABCD'[i % 4]},{'是' if i % 50 == 0 else '否'},否,"
+            f"{'2024-05-0' + str(1 + i % 9) if i % 3 else ''},张{i},餐饮;重点"
+        )
+    return ("\ufeff" + "\n".join(lines) + "\n").encode()
+
+
+async def copy_table() -> None:
+    """subject_bench: an empty copy of subject with the same columns, defaults and indexes."""
+    from onevisit.db import engine, is_sqlite
+
+    db = engine()
+    if not is_sqlite():
+        await db.run_ddl("CREATE TABLE subject_bench (LIKE subject INCLUDING ALL)")
+        return
+    rows = await db.run_ddl(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'subject' AND sql IS NOT NULL"
+    )
+    for row in rows:
+        sql = (
+            row["sql"]
+            .replace('"subject"', '"subject_bench"')
+            .replace(" subject ", " subject_bench ")
+        )
+        sql = sql.replace("INDEX subject_", "INDEX subject_bench_")
+        await db.run_ddl(sql)
+
+
+async def child(rows: int) -> tuple[float, float, float]:
+    from datetime import UTC, datetime
+
+    from onevisit.cli import migrate
+    from onevisit.db import bulk_insert, engine, is_sqlite, write_transaction
+    from onevisit.directory.importing import import_file, parse_subjects
+    from onevisit.directory.subjects import SUBJECT_COLUMNS, _stored
+    from onevisit.directory.tabular import read_table
+
+    await migrate()
+    if not is_sqlite():
+        await engine().start_connection_pool(max_size=10)
+    data = make_csv(rows)
+    await copy_table()
+
+    t0 = time.perf_counter()
+    result = await import_file(kind="subjects", data=data, filename="bench.csv", actor="bench")
+    a = time.perf_counter() - t0
+    assert result.created == rows, result
+
+    records, _, rows_ = parse_subjects(read_table(data, "bench.csv"))
+    assert not rows_.errors
+    now = datetime.now(UTC)
+    stored = [(*_stored(r), 1, result.revision, now) for r in records]
+    t0 = time.perf_counter()
+    async with write_transaction():
+        await bulk_insert("subject_bench", SUBJECT_COLUMNS, stored)
+    b = time.perf_counter() - t0
+
+    # (c), for information: a re-import in which every row changed (history + update)
+    changed = data.replace("餐饮;重点".encode(), "餐饮".encode())
+    t0 = time.perf_counter()
+    result = await import_file(kind="subjects", data=changed, filename="bench.csv", actor="bench")
+    c = time.perf_counter() - t0
+    assert result.updated == rows, result
+    if not is_sqlite():
+        await engine().close_connection_pool()
+    return a, b, c
+
+
+def run_child(engine_name: str, rows: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="onevisit-bench-"))
+    env = dict(os.environ, ONEVISIT_VAR_DIR=str(tmp / "var"), PICCOLO_CONF="onevisit.piccolo_conf")
+    dbname = None
+    if engine_name == "sqlite":
+        env["ONEVISIT_DATABASE_URL"] = f"sqlite://{tmp / 'bench.sqlite3'}"
+    else:
+        dbname = f"onevisit_bench_{secrets.token_hex(3)}"
+        asyncio.run(_pg(f'CREATE DATABASE "{dbname}"'))
+        env["ONEVISIT_DATABASE_URL"] = urlunsplit(urlsplit(PG_URL)._replace(path=f"/{dbname}"))
+    try:
+        subprocess.run(
+            [sys.executable, __file__, "--child", "--rows", str(rows), "--engine", engine_name],
+            env=env,
+            check=True,
+            cwd=ROOT,
+        )
+    finally:
+        if dbname:
+            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+
+
+async def _pg(sql: str) -> None:
+    import asyncpg
+
+    con = await asyncpg.connect(PG_URL, timeout=5)
+    try:
+        await con.execute(sql)
+    finally:
+        await con.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        a, b, c = asyncio.run(child(args.rows))
+        n = args.rows
+        print(
+            f"{args.engine:8} {n} rows: (a) import {a:6.2f} s = {n / a:9,.0f} rows/s | "
+            f"(b) raw bulk insert {b:6.2f} s = {n / b:9,.0f} rows/s | "
+            f"throughput ratio (a)/(b) = {b / a:.2f}\n"
+            f"{'':8} (c) re-import, every row changed: {c:6.2f} s = {n / c:9,.0f} rows/s"
+        )
+        return
+    for name in ("sqlite", "postgres") if args.engine == "both" else (args.engine,):
+        run_child(name, args.rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Pure rules: identifiers (GB 32100-2015, GB/T 17710), coordinates, lists, file reading."""
+
+import pytest
+
+from onevisit.directory import uscc
+from onevisit.directory.fields import (
+    FieldError,
+    check_subject_id,
+    degrees_from_e6,
+    normalise_subject_id,
+    parse_degrees_e6,
+    parse_list,
+)
+from onevisit.directory.tabular import read_table
+from onevisit.errors import AppError
+
+VALID = uscc.make_uscc("9", "1", "410302", "MA9XKQ2R7")
+
+
+def regno(body14: str) -> str:
+    return next(body14 + d for d in "0123456789" if uscc.is_valid_regno(body14 + d))
+
+
+def test_valid_uscc():
+    assert uscc.is_valid_uscc(VALID)
+    assert check_subject_id("subject_id", VALID, "enterprise") == "uscc"
+
+
+def test_known_published_uscc():
+    # a real code printed on a business licence (checked with the GB 32100 algorithm)
+    assert uscc.is_valid_uscc("91350100M000100Y43")
+
+
+def test_wrong_check_char():
+    wrong = VALID[:-1] + ("0" if VALID[-1] != "0" else "1")
+    assert not uscc.is_valid_uscc(wrong)
+    with pytest.raises(FieldError) as e:
+        check_subject_id("subject_id", wrong, "enterprise")
+    assert e.value.code == "subject.uscc_invalid"
+
+
+@pytest.mark.parametrize("letter", ["I", "O", "Z", "S", "V"])
+def test_letters_outside_the_alphabet(letter):
+    body = "91410302MA9XKQ2R" + letter
+    assert not uscc.is_valid_uscc(body + "0")
+    with pytest.raises(ValueError):
+        uscc.uscc_check_char(body)
+
+
+def test_lowercase_and_spaces_are_normalised():
+    messy = " " + VALID[:6].lower() + " " + VALID[6:].lower() + "\t"
+    assert normalise_subject_id(messy) == VALID
+    assert not uscc.is_valid_uscc(VALID.lower())
+
+
+def test_regno():
+    good = regno("41030260000123")
+    assert uscc.is_valid_regno(good)
+    bad = good[:-1] + str((int(good[-1]) + 1) % 10)
+    assert not uscc.is_valid_regno(bad)
+    assert check_subject_id("subject_id", good, "individual") == "regno"
+    with pytest.raises(FieldError) as e:
+        check_subject_id("subject_id", bad, "individual")
+    assert e.value.code == "subject.regno_invalid"
+
+
+def test_plain_ids_only_for_products_projects_behaviours():
+    assert check_subject_id("subject_id", "PRD-2024_001", "product") == "other"
+    with pytest.raises(FieldError) as e:
+        check_subject_id("subject_id", "PRD-2024_001", "enterprise")
+    assert e.value.code == "subject.uscc_invalid"
+    with pytest.raises(FieldError) as e:
+        check_subject_id("subject_id", "产品一号", "product")
+    assert e.value.code == "subject.id_invalid"
+    with pytest.raises(FieldError) as e:
+        check_subject_id("subject_id", "X" * 65, "project")
+    assert e.value.code == "subject.id_invalid"
+
+
+@pytest.mark.parametrize(
+    ("text", "e6"),
+    [
+        ("34.6699", 34_669_900),
+        ("-0.000001", -1),
+        ("112.4421005", 112_442_101),  # half-up at the 7th decimal
+        ("90", 90_000_000),
+        ("1E1", 10_000_000),
+    ],
+)
+def test_degrees_to_micro_degrees_exactly(text, e6):
+    assert parse_degrees_e6("lat", text) == e6
+
+
+def test_micro_degrees_back_to_text():
+    assert degrees_from_e6(34_669_900) == "34.669900"
+    assert degrees_from_e6(-1) == "-0.000001"
+    assert parse_degrees_e6("lat", degrees_from_e6(112_442_101)) == 112_442_101
+    assert degrees_from_e6(None) == ""
+
+
+def test_bad_degrees():
+    for bad in ("abc", "NaN", "Infinity", "34,5"):
+        with pytest.raises(FieldError) as e:
+            parse_degrees_e6("lat", bad)
+        assert e.value.code == "subject.coordinates_invalid"
+
+
+def test_lists():
+    assert parse_list("餐饮；重点、 学校周边,餐饮") == ["餐饮", "重点", "学校周边"]
+    assert parse_list("") == []
+
+
+def test_csv_encodings():
+    text = "名称,类型\n洛阳一号,企业\n"
+    for data in (text.encode(), ("\ufeff" + text).encode(), text.encode("gb18030")):
+        table = read_table(data, "x.csv")
+        assert table.header == ["名称", "类型"]
+        assert table.rows == [(2, ["洛阳一号", "企业"])]
+
+
+def test_blank_rows_keep_spreadsheet_line_numbers():
+    table = read_table(b"a,b\n1,2\n,\n3,4\n", "x.csv")
+    assert [n for n, _ in table.rows] == [2, 4]
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b"", "import.empty"),
+        (b"a,b\n", "import.empty"),
+        (b"\xff\xfea\x00,\x00b\x00", "import.format"),  # UTF-16
+        (b"PK\x03\x04not really a zip", "import.format"),
+    ],
+)
+def test_unreadable_or_empty(data, code):
+    with pytest.raises(AppError) as e:
+        read_table(data, "x.csv")
+    assert e.value.code == code
