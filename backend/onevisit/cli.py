@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -45,6 +46,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     from onevisit.config import get_settings
 
+    # Passkeys are bound to the origin: without ONEVISIT_ORIGIN, it is this server's own port.
+    if not os.environ.get("ONEVISIT_ORIGIN"):
+        os.environ["ONEVISIT_ORIGIN"] = f"http://localhost:{args.port}"
+        get_settings.cache_clear()
     if not args.no_migrate:
         _run(migrate)
     settings = get_settings()

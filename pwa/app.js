@@ -1,0 +1,105 @@
+// The shell: header, hash router, service worker. Hash routes keep every screen on "/", so
+// the one cached index.html serves them all offline and the server needs no route table.
+
+import { h, fill } from './dom.js';
+import { applyLang, lang, setLang, t } from './i18n.js';
+import * as session from './session.js';
+import { errorText } from './api.js';
+import home from './ui/home.js';
+import signin from './ui/signin.js';
+import enrol from './ui/enrol.js';
+import subjects from './ui/subjects.js';
+import inspectors from './ui/inspectors.js';
+import matters from './ui/matters.js';
+import importScreen from './ui/import.js';
+import users from './ui/users.js';
+
+const STAFF = ['admin', 'coordinator'];
+
+// [pattern, screen, who may open it]; null = anyone, [] = any signed-in user.
+const ROUTES = [
+  [/^#\/?$/, home, []],
+  [/^#\/enrol\/([^/]+)$/, enrol, null],
+  [/^#\/signin$/, signin, null],
+  [/^#\/directory\/subjects$/, subjects, STAFF],
+  [/^#\/directory\/inspectors$/, inspectors, STAFF],
+  [/^#\/directory\/matters$/, matters, STAFF],
+  [/^#\/directory\/import$/, importScreen, STAFF],
+  [/^#\/users$/, users, STAFF],
+];
+
+export const go = (hash) => {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+};
+
+function renderHeader(hash) {
+  // Signed out, "home" would only bounce to sign-in: show the name instead of a back link.
+  const atHome = hash === '#/' || hash === '#' || hash === '' || !session.current();
+  fill(
+    document.getElementById('top'),
+    h('div', { class: 'bar' },
+      atHome ? h('span', { class: 'brand' }, t('app.title'))
+        : h('a', { href: '#/', class: 'back' }, t('nav.home')),
+      h('button', {
+        id: 'lang-toggle', type: 'button', class: 'ghost',
+        'aria-label': t('lang.switch_label'),
+        onclick: () => { setLang(lang() === 'en' ? 'zh' : 'en'); route(); },
+      }, t('lang.switch'))),
+  );
+}
+
+function freshView() {
+  // A new <main> per navigation: a slow screen still loading writes into a detached node.
+  const main = h('main', { id: 'view', tabindex: '-1' });
+  document.getElementById('view').replaceWith(main);
+  return main;
+}
+
+async function route() {
+  const hash = location.hash || '#/';
+  renderHeader(hash);
+  const view = freshView();
+  const found = ROUTES.map(([re, screen, who]) => [hash.match(re), screen, who]).find(([m]) => m);
+  if (!found) {
+    view.append(h('p', { class: 'alert', role: 'alert' }, t('err.not_found')));
+    return;
+  }
+  const [match, screen, who] = found;
+  const me = session.current();
+  if (who && !me) return go('#/signin');
+  if (me && hash === '#/signin') return go('#/');
+  if (who?.length && !who.includes(me.role)) {
+    view.append(h('p', { class: 'alert', role: 'alert' }, t('err.role')));
+    return;
+  }
+  try {
+    await screen({ root: view, params: match.slice(1).map(decodeURIComponent), me, go });
+  } catch (err) {
+    view.append(h('p', { class: 'alert', role: 'alert' }, errorText(err)));
+  }
+}
+
+async function boot() {
+  applyLang();
+  try {
+    await session.refresh();
+  } catch (err) {
+    // Offline at start: say so and let the user retry (nothing is faked).
+    renderHeader('#/');
+    fill(freshView(),
+      h('p', { class: 'alert', role: 'alert' }, `${t('app.offline')} ${errorText(err)}`),
+      h('button', { type: 'button', onclick: boot }, t('app.retry')));
+    return;
+  }
+  window.addEventListener('hashchange', route);
+  await route();
+}
+
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch((err) => {
+    console.warn('service worker not registered', err); // the app still works online
+  });
+}
+
+boot();

@@ -1,0 +1,59 @@
+// Home: who is signed in, how safe the offline store is, and where this role can go.
+
+import { h, fill } from '../dom.js';
+import { t } from '../i18n.js';
+import * as session from '../session.js';
+import { keyForUser } from '../devicekey.js';
+import { busy, roleName, showError, statusLine } from './common.js';
+
+const STAFF_TILES = [
+  ['#/directory/subjects', 'tile.subjects'],
+  ['#/directory/inspectors', 'tile.inspectors'],
+  ['#/directory/matters', 'tile.matters'],
+  ['#/directory/import', 'tile.import'],
+  ['#/users', 'tile.users'],
+];
+
+export default async function home({ root, me, go }) {
+  const storage = h('dd', { id: 'storage-state' }, '…');
+  const device = h('dd', { id: 'device-key' }, '…');
+  const status = statusLine('home-status');
+  const signOut = (ev) => busy(ev.currentTarget, async () => {
+    try {
+      await session.signOut();
+      go('#/signin');
+    } catch (err) {
+      showError(status, err); // still signed in on the server: stay here and say why
+    }
+  });
+  const staff = me.role === 'admin' || me.role === 'coordinator';
+  fill(root,
+    h('section', { class: 'card me' },
+      h('h1', { id: 'me-name' }, me.name),
+      h('dl', { class: 'facts' },
+        h('dt', {}, t('home.role')), h('dd', { id: 'me-role' }, roleName(me.role)),
+        h('dt', {}, t('home.department')),
+        h('dd', { id: 'me-department' }, me.department_name || t('home.no_department')),
+        h('dt', {}, t('home.storage')), storage,
+        h('dt', {}, t('home.device_key')), device)),
+    h('nav', { class: 'tiles', 'aria-label': t('app.title') },
+      staff
+        ? STAFF_TILES.map(([href, key]) => h('a', { class: 'tile', href }, t(key)))
+        : h('span', { class: 'tile disabled', 'aria-disabled': 'true' }, t('tile.tasks_soon'))),
+    h('button', { id: 'signout', type: 'button', class: 'secondary', onclick: signOut },
+      t('home.signout')),
+    status,
+  );
+
+  fill(storage, await persistenceText());
+  const key = await keyForUser(me.id).catch(() => null);
+  // The short id lets an admin match this phone in the server's device list.
+  fill(device, key
+    ? `${t('home.device_key_yes')} · ${key.device_id.slice(0, 8)}${key.pin ? ' · PIN' : ''}`
+    : t('home.device_key_none'));
+}
+
+async function persistenceText() {
+  if (!navigator.storage?.persisted) return t('home.storage_unknown');
+  return (await navigator.storage.persisted()) ? t('home.storage_persisted') : t('home.storage_best_effort');
+}

@@ -1,0 +1,76 @@
+"""The PWA shell: service worker, manifest, phone layout, language toggle."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.browser.helpers import ROLE_ZH, signed_in_coordinator
+
+pytestmark = pytest.mark.browser
+
+# Every element inside the viewport width; every control at least 48 px tall (STYLE: outdoors).
+LAYOUT_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const overflow = [...document.querySelectorAll('body *')]
+    .filter((el) => { const r = el.getBoundingClientRect();
+      return r.width > 0 && (r.right > width + 0.5 || r.left < -0.5); })
+    .map((el) => `${el.tagName}#${el.id}.${el.className}`);
+  const small = [...document.querySelectorAll('button, a.tile, input, select')]
+    .filter((el) => el.getBoundingClientRect().height < 48)
+    .map((el) => `${el.tagName}#${el.id}`);
+  return {width, scrollWidth: document.documentElement.scrollWidth, overflow, small};
+}"""
+
+
+async def test_service_worker_manifest_and_phone_layout(page_with_authenticator):
+    tab = page_with_authenticator
+    page = tab.page
+    await signed_in_coordinator(tab)
+
+    assert await page.get_attribute("link[rel=manifest]", "href") == "/manifest.webmanifest"
+    manifest = await page.evaluate("fetch('/manifest.webmanifest').then((r) => r.json())")
+    assert manifest["name"] == "OneVisit 一次上门"
+    assert manifest["display"] == "standalone" and manifest["start_url"] == "/"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert sizes == {"192x192", "512x512"}
+
+    worker = await page.evaluate(
+        "navigator.serviceWorker.ready.then((r) => r.active && r.active.scriptURL)"
+    )
+    assert worker == f"{tab.base}/sw.js"
+    assert await page.evaluate("caches.keys()") == ["onevisit-shell-v1"]
+
+    layout = await page.evaluate(LAYOUT_JS)
+    assert layout["width"] == 360
+    assert layout["scrollWidth"] <= layout["width"], layout
+    assert layout["overflow"] == [], layout
+    assert layout["small"] == [], layout
+    await expect(page.locator("#storage-state")).not_to_have_text("…")
+
+    # Offline, the cached shell still opens and says the server is unreachable (no fake data).
+    await page.evaluate("navigator.serviceWorker.ready")
+    await tab.context.set_offline(True)
+    await page.reload()
+    await expect(page.locator("main .alert")).to_contain_text("network.unreachable")
+    await tab.context.set_offline(False)
+
+
+async def test_language_toggle_switches_and_persists(page_with_authenticator):
+    tab = page_with_authenticator
+    page = tab.page
+    await signed_in_coordinator(tab)
+    await expect(page.locator("#me-role")).to_have_text(ROLE_ZH["coordinator"])
+    await expect(page.locator("#signout")).to_have_text("退出登录")
+
+    await page.click("#lang-toggle")
+    await expect(page.locator("#me-role")).to_have_text("Coordinator")
+    await expect(page.locator("#signout")).to_have_text("Sign out")
+    await expect(page.locator("a.tile[href='#/users']")).to_have_text("Users & enrolment")
+    assert await page.get_attribute("html", "lang") == "en"
+
+    await page.reload()  # the choice is kept on this phone
+    await expect(page.locator("#me-role")).to_have_text("Coordinator")
+    await page.click("#lang-toggle")
+    await expect(page.locator("#me-role")).to_have_text(ROLE_ZH["coordinator"])
+    assert await page.get_attribute("html", "lang") == "zh-CN"
