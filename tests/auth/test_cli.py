@@ -60,12 +60,21 @@ async def test_demo_enrolments(capsys, make_department):
     admin = await create_user(
         name=unique("演示管理员"), role="admin", department_code=None, created_by="demo"
     )
-    inspector = await create_user(
-        name=unique("演示检查员"), role="inspector", department_code=dep, created_by="demo"
-    )
+    inspectors = [
+        await create_user(
+            name=unique("演示检查员"), role="inspector", department_code=dep, created_by="demo"
+        )
+        for _ in range(2)
+    ]
     await print_demo_enrolments()
     out = capsys.readouterr().out
-    assert admin.name in out and inspector.name in out
-    assert out.index(admin.name) < out.index(inspector.name)
-    after_inspector = out[out.index(inspector.name) :].split("\n\n")[0]
-    assert "▀" not in after_inspector.split(inspector.name, 1)[1].split("expires at")[0]
+    assert all(u.name in out for u in (admin, *inspectors))
+    assert out.index(admin.name) < out.index(inspectors[0].name)  # admin first
+    # One QR code per role (the first user of each), plain links for the rest.
+    roles = {
+        line.split("（", 1)[1].split("，", 1)[0] for line in out.splitlines() if "user id" in line
+    }
+    qr_codes = [line for line in out.splitlines() if line and set(line) == {"▀"}]
+    assert len(qr_codes) == len(roles) >= 2
+    links = out.count("enrolment link:")
+    assert links > len(qr_codes)

@@ -55,8 +55,8 @@ async def enrol(*, admin: str | None, user: str | None, qr: bool) -> None:
 
 
 async def print_demo_enrolments() -> None:
-    """A fresh link for each active demo user (created_by == "demo"); a QR code for the admin
-    only, to keep the output short."""
+    """A fresh link for each active demo user (created_by == "demo"); a QR code for the first
+    user of each role (admin, a coordinator, the leader, an inspector), links for the rest."""
     rank = {role.value: i for i, role in enumerate(Role)}  # admin first, inspectors last
     rows = (
         await User.select(User.id, User.role)
@@ -64,7 +64,9 @@ async def print_demo_enrolments() -> None:
         .order_by(User.created_at)
     )
     rows.sort(key=lambda r: rank.get(r["role"], len(rank)))
+    shown: set[str] = set()
     for row in rows:
         target = await get_user(user_id=str(row["id"]))
         link = await issue_enrolment(user_id=target.id, created_by="cli")
-        _print_link(target, link, qr=target.role == Role.admin.value)
+        _print_link(target, link, qr=target.role not in shown)
+        shown.add(target.role)

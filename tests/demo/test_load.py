@@ -1,0 +1,30 @@
+"""`onevisit demo` loads the whole data set into the real database, and a second run changes
+nothing (it is run by every `make run`)."""
+
+from onevisit.auth.tables import User
+from onevisit.demo.dataset import build_demo_dataset
+from onevisit.demo.load import load_demo
+from onevisit.directory.tables import Inspector, Matter, Subject
+
+
+async def test_demo_loads_then_changes_nothing():
+    dataset = build_demo_dataset()
+    first = await load_demo()
+    second = await load_demo()
+
+    ids = [s.subject_id for s in dataset.subjects]
+    assert await Subject.count().where(Subject.subject_id.is_in(ids)) == 2000
+    codes = [m.code for m in dataset.matters]
+    assert await Matter.count().where(Matter.code.is_in(codes)) == len(codes) >= 30
+    assert (
+        await Inspector.count().where(Inspector.code.is_in([i.code for i in dataset.inspectors]))
+        == len(dataset.inspectors)
+        >= 60
+    )
+    assert await User.count().where(User.created_by == "demo") == len(dataset.users)
+
+    assert first.directory["subjects"]["created"] == 2000
+    assert second.directory["subjects"]["created"] == second.directory["subjects"]["updated"] == 0
+    assert second.directory["subjects"]["unchanged"] == 2000
+    assert second.users_created == [] and second.users_existing == len(dataset.users)
+    assert "users created: 0" in second.text()
