@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Litestar, Request, Response, get
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from onevisit import __version__
@@ -106,7 +106,9 @@ def create_app() -> Litestar:
             title="OneVisit API",
             version=__version__,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            # JSON, not a UI page: the UIs load scripts from CDNs, which the CSP (and offline
+            # sites) block. Any OpenAPI viewer can open /schema.
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
         request_max_body_size=settings.max_import_bytes,
         response_headers=[],

@@ -105,7 +105,8 @@ CATALOGUE: dict[str, Problem] = {
         400, "信用风险分类须为 A、B、C、D 之一", "The credit risk class must be A, B, C or D"
     ),
     "subject.coordinates_invalid": Problem(
-        400, "经纬度不正确（纬度 ±90°，经度 ±180°，须成对填写）",
+        400,
+        "经纬度不正确（纬度 ±90°，经度 ±180°，须成对填写）",
         "Bad coordinates (latitude within ±90°, longitude within ±180°, both or neither)",
     ),
     "inspector.unknown": Problem(404, "执法检查人员不存在", "Unknown inspector"),

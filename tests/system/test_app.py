@@ -17,9 +17,11 @@ async def test_root_serves_pwa(client):
 
 
 async def test_openapi_schema(client):
-    r = await client.get("/schema/openapi.json")
-    assert r.status_code == 200
-    assert r.json()["info"]["title"] == "OneVisit API"
+    for path in ("/schema", "/schema/openapi.json"):
+        r = await client.get(path)
+        assert r.status_code == 200
+        assert r.json()["info"]["title"] == "OneVisit API"
+        assert "/api/subjects" in r.json()["paths"]
 
 
 async def test_unknown_api_path_is_coded_404(client):
