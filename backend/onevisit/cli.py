@@ -28,6 +28,9 @@ def _run(coro_fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any, **kw: Any
 
     try:
         return asyncio.run(coro_fn(*args, **kw))
+    except OSError as exc:  # a file named on the command line: say which, no traceback
+        print(f"错误 / error: {exc.strerror}: {exc.filename or ''}", file=sys.stderr)
+        raise SystemExit(2) from exc
     except AppError as exc:
         body = exc.to_body()
         print(f"错误 / error [{body['code']}]: {body['message']}", file=sys.stderr)
@@ -93,6 +96,12 @@ def cmd_enrol(args: argparse.Namespace) -> None:
     _run(enrol, admin=args.admin, user=args.user, qr=not args.no_qr)
 
 
+def _name(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a name is required / 须填写姓名")
+    return text.strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="onevisit",
@@ -126,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("enrol", help="issue a one-time enrolment link and QR code")
     who = p.add_mutually_exclusive_group(required=True)
-    who.add_argument("--admin", metavar="NAME", help="create an admin user named NAME")
+    who.add_argument(
+        "--admin", metavar="NAME", type=_name, help="the admin named NAME (created if new)"
+    )
     who.add_argument("--user", metavar="USER_ID", help="a new link for an existing user")
     p.add_argument("--no-qr", action="store_true", help="print the link only")
     p.set_defaults(fn=cmd_enrol)

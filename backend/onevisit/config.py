@@ -21,6 +21,23 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _positive_int(name: str, default: int) -> int:
+    text = _env(name, str(default))
+    if not text.isdigit() or int(text) <= 0:
+        raise SystemExit(f"{name} must be a positive whole number, not {text!r}")
+    return int(text)
+
+
+def _origin() -> str:
+    origin = _env("ONEVISIT_ORIGIN", "http://localhost:8000").rstrip("/")
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+        raise SystemExit(
+            f"ONEVISIT_ORIGIN must be http(s)://host[:port] with nothing after, not {origin!r}"
+        )
+    return origin
+
+
 def read_or_create_secret(path: Path, nbytes: int = 32) -> bytes:
     """A random secret kept in a 0600 file; created atomically the first time."""
     if path.exists():
@@ -57,6 +74,13 @@ class Settings:
         return urlsplit(self.origin).hostname or "localhost"
 
     @property
+    def log_origin(self) -> str:
+        """The origin line of checkpoints and the name of the log key (C2SP tlog-checkpoint:
+        a schema-less URL naming this log): ONEVISIT_LOG_ORIGIN, else <host[:port]>/log."""
+        given = os.environ.get("ONEVISIT_LOG_ORIGIN", "").strip()
+        return given or f"{urlsplit(self.origin).netloc}/log"
+
+    @property
     def secure_cookies(self) -> bool:
         return self.origin.startswith("https://")
 
@@ -88,9 +112,9 @@ def get_settings() -> Settings:
         database_url=url,
         media_dir=Path(_env("ONEVISIT_MEDIA_DIR", "media")).resolve(),
         var_dir=var_dir,
-        origin=_env("ONEVISIT_ORIGIN", "http://localhost:8000").rstrip("/"),
+        origin=_origin(),
         debug=_env("ONEVISIT_DEBUG", "0") == "1",
-        max_import_bytes=int(_env("ONEVISIT_MAX_IMPORT_BYTES", str(50 * 1024 * 1024))),
-        enrolment_ttl_seconds=int(_env("ONEVISIT_ENROLMENT_TTL", str(72 * 3600))),
-        session_ttl_seconds=int(_env("ONEVISIT_SESSION_TTL", str(12 * 3600))),
+        max_import_bytes=_positive_int("ONEVISIT_MAX_IMPORT_BYTES", 50 * 1024 * 1024),
+        enrolment_ttl_seconds=_positive_int("ONEVISIT_ENROLMENT_TTL", 72 * 3600),
+        session_ttl_seconds=_positive_int("ONEVISIT_SESSION_TTL", 12 * 3600),
     )

@@ -6,7 +6,10 @@ module is engine-neutral.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -16,11 +19,14 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from onevisit.config import get_settings
 
 __all__ = [
+    "append_only_ddl",
     "bulk_insert",
+    "drop_append_only_ddl",
     "enable_sqlite_wal",
     "engine",
     "is_sqlite",
     "make_engine",
+    "run_ddl_statements",
     "write_transaction",
 ]
 
@@ -31,10 +37,18 @@ PG_MAX_PARAMS = 32767
 def make_engine() -> Engine:
     settings = get_settings()
     if settings.is_sqlite:
-        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(settings.sqlite_path)
         # timeout = busy timeout: concurrent writers wait instead of failing at once.
         return SQLiteEngine(path=str(settings.sqlite_path), timeout=SQLITE_BUSY_TIMEOUT_S)
     return PostgresEngine(config={"dsn": settings.database_url})
+
+
+def _create_private(path: Path) -> None:
+    """The database holds session and PIN hashes: readable by the server's user only.
+    SQLite gives its -wal and -shm files the permissions of the main file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def engine() -> Engine:
@@ -47,13 +61,28 @@ def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
 
 
-def write_transaction():
-    """A transaction for writes. On SQLite it is IMMEDIATE: it takes the write lock at BEGIN,
-    so two writers never deadlock on a lock upgrade (they wait for the busy timeout)."""
+# Any constant: the key of the one advisory lock all PostgreSQL write transactions take.
+WRITE_LOCK_KEY = 0x0E7151
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[Any]:
+    """A transaction for writes, one writer at a time on both engines.
+
+    On SQLite it is IMMEDIATE: it takes the write lock at BEGIN, so two writers never deadlock
+    on a lock upgrade (they wait for the busy timeout). On PostgreSQL it takes one
+    transaction-scoped advisory lock, the same semantics: what a writer read stays true until
+    it commits, directory revisions commit in the order of their numbers (a draw names a
+    snapshot by number), and log appends never interleave.
+    """
     db = engine()
     if isinstance(db, SQLiteEngine):
-        return db.transaction(transaction_type=TransactionType.immediate)
-    return db.transaction()
+        async with db.transaction(transaction_type=TransactionType.immediate) as tx:
+            yield tx
+        return
+    async with db.transaction() as tx:
+        await tx.connection.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK_KEY)
+        yield tx
 
 
 async def enable_sqlite_wal() -> None:
@@ -83,3 +112,42 @@ async def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequenc
     else:
         await tx.connection.copy_records_to_table(table, records=rows, columns=list(columns))
     return len(rows)
+
+
+def append_only_ddl(table: str, *, sqlite: bool) -> list[str]:
+    """Triggers that make `table` append-only at the database level (evidence and history
+    tables): UPDATE and DELETE — and TRUNCATE on PostgreSQL — fail with a clear message, so not
+    even a stray SQL session can rewrite what was recorded. Used by migrations."""
+    message = f"{table} is append-only: UPDATE and DELETE are refused"
+    if sqlite:
+        return [
+            f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            for op in ("UPDATE", "DELETE")
+        ]
+    return [
+        f"""CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{message} (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+        END $$""",
+        f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()",
+    ]
+
+
+def drop_append_only_ddl(table: str, *, sqlite: bool) -> list[str]:
+    if sqlite:
+        return [f"DROP TRIGGER {table}_no_update", f"DROP TRIGGER {table}_no_delete"]
+    return [
+        f"DROP TRIGGER {table}_no_change ON {table}",
+        f"DROP TRIGGER {table}_no_truncate ON {table}",
+        f"DROP FUNCTION {table}_append_only()",
+    ]
+
+
+async def run_ddl_statements(statements: Iterable[str]) -> None:
+    db = engine()
+    for sql in statements:
+        await db.run_ddl(sql)

@@ -147,3 +147,13 @@ async def test_new_links_follow_the_same_rules(as_role, make_user):
     for unknown in ("not-a-uuid", "00000000-0000-0000-0000-000000000000"):
         r = await me.client.post(f"/api/auth/users/{unknown}/enrolments")
         assert (r.status_code, code(r)) == (404, "user.unknown")
+
+
+async def test_an_admin_has_no_department(as_role, make_department):
+    admin = await as_role(Role.admin)
+    dep = await make_department()
+    r = await admin.client.post(
+        "/api/auth/users", json={"name": "带部门的管理员", "role": "admin", "department": dep}
+    )
+    assert r.status_code == 400
+    assert r.json()["code"] == "auth.role_invalid"

@@ -61,3 +61,16 @@ def test_cli_subcommands_are_the_documented_surface():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert set(sub.choices) >= {"migrate", "serve", "demo", "import", "export", "enrol"}
+
+
+def test_missing_import_file_is_a_clear_error_not_a_traceback():
+    out = run_cli("import", "subjects", "/no/such/file.csv")
+    assert out.returncode == 2
+    assert "No such file" in out.stderr and "/no/such/file.csv" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_enrol_needs_a_name():
+    out = run_cli("enrol", "--admin", "  ")
+    assert out.returncode == 2
+    assert "name is required" in out.stderr

@@ -1,6 +1,7 @@
 """Settings: defaults, validation, and secrets generated once with mode 0600."""
 
 import os
+import re
 import stat
 
 import pytest
@@ -37,3 +38,30 @@ def test_bad_database_url_is_refused(monkeypatch):
         monkeypatch.undo()
         get_settings.cache_clear()
     assert get_settings().database_url == os.environ["ONEVISIT_DATABASE_URL"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("ONEVISIT_SESSION_TTL", "abc", "positive whole number"),
+        ("ONEVISIT_ENROLMENT_TTL", "-5", "positive whole number"),
+        ("ONEVISIT_ORIGIN", "localhost:8000", "http(s)://host"),
+        ("ONEVISIT_ORIGIN", "https://example.org/app", "nothing after"),
+    ],
+)
+def test_bad_settings_are_refused_clearly(monkeypatch, name, value, says):
+    get_settings.cache_clear()
+    monkeypatch.setenv(name, value)
+    try:
+        with pytest.raises(SystemExit, match=re.escape(says)):
+            get_settings()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_sqlite_database_file_is_private():
+    settings = get_settings()
+    if not settings.is_sqlite:
+        pytest.skip("PostgreSQL run: no database file")  # the SQLite run checks it
+    assert stat.S_IMODE(settings.sqlite_path.stat().st_mode) == 0o600

@@ -6,7 +6,7 @@ from __future__ import annotations
 from onevisit.auth.enrolment import EnrolmentOut, issue_enrolment
 from onevisit.auth.qr import qr_terminal
 from onevisit.auth.roles import Role
-from onevisit.auth.tables import DeviceKey, Passkey, User
+from onevisit.auth.tables import User
 from onevisit.auth.users import UserOut, create_user, get_user
 from onevisit.db import write_transaction
 
@@ -24,25 +24,19 @@ def _print_link(user: UserOut, link: EnrolmentOut, *, qr: bool) -> None:
         print(qr_terminal(link.url))
 
 
-async def _has_credential(user_id: str) -> bool:
-    if await Passkey.exists().where(Passkey.app_user == user_id):
-        return True
-    return await DeviceKey.exists().where(
-        (DeviceKey.app_user == user_id) & DeviceKey.revoked_at.is_null()
-    )
-
-
 async def _admin_named(name: str) -> UserOut:
-    """An active admin of this exact name without any credential yet (a link that was never
-    used), else a new admin: re-running the command must not pile up unused accounts."""
-    rows = (
+    """The active admin of this exact name (the oldest), else a new one: re-running the
+    command (every `make run` does) issues a new link instead of piling up accounts. Someone
+    who can run this command on the server may already do anything an admin can; a new link
+    is also how an admin who lost their phone gets back in (old passkeys stay valid)."""
+    row = (
         await User.select(User.id)
         .where((User.name == name.strip()) & (User.role == Role.admin.value) & User.active.eq(True))
         .order_by(User.created_at)
+        .first()
     )
-    for row in rows:
-        if not await _has_credential(str(row["id"])):
-            return await get_user(user_id=str(row["id"]))
+    if row is not None:
+        return await get_user(user_id=str(row["id"]))
     return await create_user(name=name, role=Role.admin, department_code=None, created_by="cli")
 
 

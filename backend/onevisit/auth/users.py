@@ -135,6 +135,8 @@ async def create_user(
             )
         inspector_id = found["id"]
     department_id = None
+    if department_code and role is Role.admin:  # admins keep the system: no department
+        raise AppError("auth.role_invalid", "管理员不属于任何部门", department=department_code)
     if department_code:
         dep = (
             await Department.select(Department.id).where(Department.code == department_code).first()

@@ -9,47 +9,16 @@ regenerated, give this file a later ID.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine.sqlite import SQLiteEngine
 
 ID = "2026-11-25T05:00:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "subject_history append-only triggers; unique pairs"
-
-MESSAGE = "subject_history is append-only: UPDATE and DELETE are refused"
 
 UNIQUE_PAIRS = [
     "CREATE UNIQUE INDEX inspector_conflict_pair ON inspector_conflict (inspector, subject_id)",
     "CREATE UNIQUE INDEX department_partner_pair ON department_partner (department, partner)",
     "CREATE UNIQUE INDEX check_item_position ON check_item (matter, position)",
     "CREATE UNIQUE INDEX subject_history_version ON subject_history (subject_id, version)",
-]
-
-SQLITE = [
-    f"""CREATE TRIGGER subject_history_no_update BEFORE UPDATE ON subject_history
-    BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
-    f"""CREATE TRIGGER subject_history_no_delete BEFORE DELETE ON subject_history
-    BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
-]
-
-POSTGRES = [
-    f"""CREATE FUNCTION subject_history_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        RAISE EXCEPTION '{MESSAGE} (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
-    END $$""",
-    """CREATE TRIGGER subject_history_no_change BEFORE UPDATE OR DELETE ON subject_history
-    FOR EACH ROW EXECUTE FUNCTION subject_history_append_only()""",
-    """CREATE TRIGGER subject_history_no_truncate BEFORE TRUNCATE ON subject_history
-    FOR EACH STATEMENT EXECUTE FUNCTION subject_history_append_only()""",
-]
-
-DROP_SQLITE = [
-    "DROP TRIGGER subject_history_no_update",
-    "DROP TRIGGER subject_history_no_delete",
-]
-DROP_POSTGRES = [
-    "DROP TRIGGER subject_history_no_change ON subject_history",
-    "DROP TRIGGER subject_history_no_truncate ON subject_history",
-    "DROP FUNCTION subject_history_append_only()",
 ]
 DROP_PAIRS = [
     "DROP INDEX inspector_conflict_pair",
@@ -59,27 +28,20 @@ DROP_PAIRS = [
 ]
 
 
-async def _run(statements):
-    from onevisit.db import engine
-
-    for sql in statements:
-        await engine().run_ddl(sql)
-
-
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="directory", description=DESCRIPTION)
 
     async def up():
-        from onevisit.db import engine
+        from onevisit.db import append_only_ddl, is_sqlite, run_ddl_statements
 
-        sqlite = isinstance(engine(), SQLiteEngine)
-        await _run(UNIQUE_PAIRS + (SQLITE if sqlite else POSTGRES))
+        ddl = append_only_ddl("subject_history", sqlite=is_sqlite())
+        await run_ddl_statements(UNIQUE_PAIRS + ddl)
 
     async def down():
-        from onevisit.db import engine
+        from onevisit.db import drop_append_only_ddl, is_sqlite, run_ddl_statements
 
-        sqlite = isinstance(engine(), SQLiteEngine)
-        await _run((DROP_SQLITE if sqlite else DROP_POSTGRES) + DROP_PAIRS)
+        ddl = drop_append_only_ddl("subject_history", sqlite=is_sqlite())
+        await run_ddl_statements(ddl + DROP_PAIRS)
 
     manager.add_raw(up)
     manager.add_raw_backwards(down)
