@@ -1,0 +1,140 @@
+"""Canonical JSON: RFC 8785 (JCS), and the stricter form of every hashed evidence object.
+
+`canonical` is plain RFC 8785 (via the `rfc8785` package) and passes the RFC's test data,
+including non-ASCII keys sorted by UTF-16 code units. It does not normalise strings: NFC
+would change the RFC's own vectors (U+FB33 is a composition exclusion).
+
+`canonical_evidence` adds the rules of EVIDENCE.md §1 for objects we hash or sign: no
+floats, ASCII keys, integers within ±(2^53 - 1), strings normalised to NFC first.
+`parse_canonical` is the receiving side: it accepts bytes only if they are exactly the
+`canonical_evidence` form of what they parse to, so the stored bytes, the hash and the
+signature all speak about one and the same text.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import Any
+
+import rfc8785
+
+from onevisit.evidence.errors import (
+    DuplicateKey,
+    FloatNotAllowed,
+    IntegerOutOfRange,
+    InvalidJson,
+    NonAsciiKey,
+    NotCanonical,
+    NotNfc,
+)
+
+__all__ = ["MAX_DEPTH", "MAX_SAFE_INTEGER", "canonical", "canonical_evidence", "parse_canonical"]
+
+MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER; RFC 8785 §3.2.2.3
+MAX_DEPTH = 64  # nesting of arrays/objects; evidence bodies are shallow
+
+
+def canonical(obj: Any) -> bytes:
+    """RFC 8785 canonical UTF-8 bytes of any JSON value (floats allowed, no normalisation)."""
+    try:
+        return rfc8785.dumps(obj)
+    except rfc8785.IntegerDomainError as exc:
+        raise IntegerOutOfRange(str(exc)) from exc
+    except rfc8785.CanonicalizationError as exc:
+        raise InvalidJson(str(exc)) from exc
+    except RecursionError as exc:
+        raise InvalidJson("nesting too deep") from exc
+
+
+def canonical_evidence(obj: Any) -> bytes:
+    """JCS bytes of an evidence object: strings NFC-normalised, then the §1 rules enforced."""
+    return canonical(_check(obj, normalise=True, depth=0))
+
+
+def parse_canonical(data: bytes) -> Any:
+    """Parse evidence bytes and insist they are the canonical form of themselves.
+
+    Raises InvalidJson (not UTF-8, syntax, NaN/Infinity, lone surrogates), DuplicateKey,
+    FloatNotAllowed, IntegerOutOfRange, NonAsciiKey, NotNfc or NotCanonical (whitespace, key
+    order, escapes, number spelling) — all subclasses of NotCanonical.
+    """
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise TypeError("parse_canonical wants bytes")
+    data = bytes(data)
+    try:
+        text = data.decode("utf-8")  # strict: invalid UTF-8 is refused, not replaced
+    except UnicodeDecodeError as exc:
+        raise InvalidJson("not valid UTF-8") from exc
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_float=_no_float,
+            parse_constant=_no_constant,
+        )
+    except NotCanonical:
+        raise
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise InvalidJson(str(exc)) from exc
+    _check(value, normalise=False, depth=0)
+    if canonical(value) != data:
+        raise NotCanonical("bytes differ from their RFC 8785 canonical form")
+    return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
+def _no_float(literal: str) -> Any:
+    raise FloatNotAllowed(f"number {literal} is not an integer")
+
+
+def _no_constant(literal: str) -> Any:
+    raise InvalidJson(f"{literal} is not JSON")
+
+
+def _check_str(s: str, *, normalise: bool) -> str:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from "\ud800"
+        raise InvalidJson("string holds a lone surrogate") from exc
+    if unicodedata.is_normalized("NFC", s):
+        return s
+    if normalise:
+        return unicodedata.normalize("NFC", s)
+    raise NotNfc(f"string {s[:40]!r} is not NFC")
+
+
+def _check(obj: Any, *, normalise: bool, depth: int) -> Any:
+    """Enforce EVIDENCE.md §1 on a parsed or to-be-serialised value; returns the NFC copy."""
+    if depth > MAX_DEPTH:
+        raise InvalidJson(f"nesting deeper than {MAX_DEPTH}")
+    if obj is None or isinstance(obj, bool):
+        return obj
+    if isinstance(obj, int):
+        if not -MAX_SAFE_INTEGER <= obj <= MAX_SAFE_INTEGER:
+            raise IntegerOutOfRange(f"{obj} is beyond ±(2^53-1)")
+        return int(obj)
+    if isinstance(obj, float):
+        raise FloatNotAllowed(f"float {obj!r}: use integers (micro-degrees, ms, fen)")
+    if isinstance(obj, str):
+        return _check_str(obj, normalise=normalise)
+    if isinstance(obj, list | tuple):
+        return [_check(v, normalise=normalise, depth=depth + 1) for v in obj]
+    if isinstance(obj, dict):
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            if not isinstance(key, str):
+                raise InvalidJson(f"object key {key!r} is not a string")
+            if not key.isascii():
+                raise NonAsciiKey(f"object key {key!r} is not ASCII")
+            out[key] = _check(value, normalise=normalise, depth=depth + 1)
+        return out
+    raise InvalidJson(f"{type(obj).__name__} is not a JSON value")

@@ -1,0 +1,112 @@
+"""Edge cases of canonical JSON beyond the shared RFC 8785 vectors."""
+
+from __future__ import annotations
+
+import pytest
+
+from onevisit.evidence.errors import (
+    DuplicateKey,
+    FloatNotAllowed,
+    IntegerOutOfRange,
+    InvalidJson,
+    NonAsciiKey,
+    NotCanonical,
+    NotNfc,
+)
+from onevisit.evidence.jcs import MAX_SAFE_INTEGER, canonical, canonical_evidence, parse_canonical
+
+
+def test_generic_canonical_keeps_floats_and_non_nfc() -> None:
+    assert canonical({"b": 1.5, "a": "e\u0301"}) == '{"a":"e\u0301","b":1.5}'.encode()
+    assert canonical({"\ufb33": 1}) == '{"\ufb33":1}'.encode()  # no NFC in plain JCS
+
+
+def test_evidence_normalises_to_nfc() -> None:
+    assert canonical_evidence({"t": "e\u0301\uf9f1"}) == '{"t":"é隣"}'.encode()
+    assert canonical_evidence(["Cafe\u0301", ("x",)]) == '["Café",["x"]]'.encode()
+
+
+@pytest.mark.parametrize(
+    ("obj", "exc"),
+    [
+        ({"x": 1.0}, FloatNotAllowed),
+        ([0.5], FloatNotAllowed),
+        ({"名": 1}, NonAsciiKey),
+        ({"n": MAX_SAFE_INTEGER + 1}, IntegerOutOfRange),
+        ({"n": -MAX_SAFE_INTEGER - 1}, IntegerOutOfRange),
+        ({1: "x"}, InvalidJson),
+        ({"s": "\ud800"}, InvalidJson),
+        ({"b": b"bytes"}, InvalidJson),
+    ],
+)
+def test_evidence_refusals(obj: object, exc: type[Exception]) -> None:
+    with pytest.raises(exc):
+        canonical_evidence(obj)
+
+
+def test_integer_bounds_inclusive() -> None:
+    assert canonical_evidence([MAX_SAFE_INTEGER, -MAX_SAFE_INTEGER]) == (
+        b"[9007199254740991,-9007199254740991]"
+    )
+    with pytest.raises(IntegerOutOfRange):
+        canonical(2**53)
+
+
+def test_too_deep() -> None:
+    deep: list = []
+    for _ in range(100):
+        deep = [deep]
+    with pytest.raises(InvalidJson):
+        canonical_evidence(deep)
+    with pytest.raises(InvalidJson):
+        parse_canonical(b"[" * 100_000 + b"]" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"a":1}', b"[]", b"{}", b"null", b"0", b'"x"', b'{"a":[true,false,null],"b":{"c":-7}}',
+     '{"t":"中文"}'.encode(), b'{"e":"\\u001f\\n\\t\\"\\\\"}'],
+)  # fmt: skip
+def test_parse_canonical_accepts(data: bytes) -> None:
+    assert canonical(parse_canonical(data)) == data
+
+
+@pytest.mark.parametrize(
+    ("data", "exc"),
+    [
+        (b'{"a":1, "b":2}', NotCanonical),
+        (b'{"b":1,"a":2}', NotCanonical),
+        (b' {"a":1}', NotCanonical),
+        (b'{"a":"\\u4e2d"}', NotCanonical),
+        (b'{"a":"\\u001F"}', NotCanonical),  # JCS hex is lower case
+        (b'{"a":"\t"}', InvalidJson),  # raw control character: not JSON
+        (b'{"a":01}', InvalidJson),
+        (b'{"a":1E0}', FloatNotAllowed),
+        (b'{"a":-0.0}', FloatNotAllowed),
+        (b'{"a":Infinity}', InvalidJson),
+        (b'{"a":-Infinity}', InvalidJson),
+        (b'{"a":1,"a":1}', DuplicateKey),
+        (b'{"a":"\xc3"}', InvalidJson),
+        (b'{"a":"\xed\xa0\x80"}', InvalidJson),  # UTF-8-encoded surrogate
+        (b'{"a":"\\udc00"}', InvalidJson),
+        ('{"a":"e\u0301"}'.encode(), NotNfc),
+        (b'{"a":9007199254740992}', IntegerOutOfRange),
+        ('{"é":1}'.encode(), NonAsciiKey),
+        (b"\xef\xbb\xbf{}", InvalidJson),
+        (b"", InvalidJson),
+    ],
+)
+def test_parse_canonical_refuses(data: bytes, exc: type[Exception]) -> None:
+    with pytest.raises(exc):
+        parse_canonical(data)
+
+
+def test_every_refusal_is_not_canonical() -> None:
+    for exc in (DuplicateKey, FloatNotAllowed, IntegerOutOfRange, InvalidJson, NonAsciiKey, NotNfc):
+        assert issubclass(exc, NotCanonical)
+    assert NotCanonical("x").code == "event.not_canonical"
+
+
+def test_parse_canonical_wants_bytes() -> None:
+    with pytest.raises(TypeError):
+        parse_canonical('{"a":1}')  # type: ignore[arg-type]
