@@ -34,7 +34,7 @@ class User(Table, tablename="app_user"):
 class Enrolment(Table, tablename="enrolment"):
     """A one-time, expiring link that lets a user register a passkey or a device key."""
 
-    token_hash = Varchar(length=64, unique=True, index=True)  # SHA-256 of the token
+    token_hash = Varchar(length=64, unique=True)  # SHA-256 of the token
     app_user = ForeignKey(references=User, on_delete=RESTRICT, index=True)
     created_by = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -43,7 +43,7 @@ class Enrolment(Table, tablename="enrolment"):
 
 
 class Passkey(Table, tablename="passkey"):
-    credential_id = Varchar(length=1024, unique=True, index=True)  # base64url
+    credential_id = Varchar(length=1024, unique=True)  # base64url
     app_user = ForeignKey(references=User, on_delete=RESTRICT, index=True)
     public_key = Bytea()  # COSE key as returned by py_webauthn
     sign_count = Integer(default=0)
@@ -55,7 +55,7 @@ class Passkey(Table, tablename="passkey"):
 
 
 class WebAuthnChallenge(Table, tablename="webauthn_challenge"):
-    handle = Varchar(length=64, unique=True, index=True)  # random id the client echoes
+    handle = Varchar(length=64, unique=True)  # random id the client echoes
     challenge = Varchar(length=128)  # base64url of the random challenge bytes
     purpose = Varchar(length=16)  # register | login | device_login
     app_user = ForeignKey(references=User, on_delete=RESTRICT, null=True)
@@ -69,7 +69,7 @@ class WebAuthnChallenge(Table, tablename="webauthn_challenge"):
 class DeviceKey(Table, tablename="device_key"):
     """An ECDSA P-256 key made on a phone (EVIDENCE.md §2); revoked keys stay, marked."""
 
-    device_id = Varchar(length=64, unique=True, index=True)  # hex SHA-256 of the SPKI DER
+    device_id = Varchar(length=64, unique=True)  # hex SHA-256 of the SPKI DER
     app_user = ForeignKey(references=User, on_delete=RESTRICT, index=True)
     spki = Bytea()
     pin_hash = Text(default="")  # scrypt; empty when the device signs in with a passkey
@@ -82,7 +82,7 @@ class DeviceKey(Table, tablename="device_key"):
 
 
 class Session(Table, tablename="session"):
-    token_hash = Varchar(length=64, unique=True, index=True)  # SHA-256 of the cookie value
+    token_hash = Varchar(length=64, unique=True)  # SHA-256 of the cookie value
     app_user = ForeignKey(references=User, on_delete=RESTRICT, index=True)
     csrf_token = Varchar(length=64)
     method = Varchar(length=16)  # passkey | device_pin | cli

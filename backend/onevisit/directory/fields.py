@@ -8,6 +8,7 @@ the API into an AppError with the same code.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = [
     "parse_category",
     "parse_date",
     "parse_degrees_e6",
+    "parse_degrees_e6_column",
     "parse_int",
     "parse_kind",
     "parse_list",
@@ -81,6 +83,9 @@ _LIST_SPLIT = re.compile(r"[;；,，、|\n]")
 _SPACES = re.compile(r"\s+")
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CODE = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+# Plain decimal degrees with at most six decimals: micro-degrees by moving the point (exact).
+_PLAIN_DEGREES = re.compile(r"(-?[0-9]{1,3})(?:\.([0-9]{1,6}))?")
+_SIX_DECIMALS = re.compile(r"-?[0-9]{1,3}\.[0-9]{6}(?:\n-?[0-9]{1,3}\.[0-9]{6})*")
 _E6 = 1_000_000
 _MICRO = Decimal("0.000001")
 
@@ -131,6 +136,9 @@ def parse_degrees_e6(field: str, cell: str) -> int | None:
     decimals are rounded half-up, i.e. to ~0.1 m."""
     if not cell:
         return None
+    plain = _PLAIN_DEGREES.fullmatch(cell)
+    if plain:  # the common case, without Decimal
+        return int(plain[1] + (plain[2] or "").ljust(6, "0"))
     try:
         value = Decimal(cell)
     except InvalidOperation:
@@ -138,6 +146,15 @@ def parse_degrees_e6(field: str, cell: str) -> int | None:
     if not value.is_finite():
         raise FieldError(field, "subject.coordinates_invalid", f"“{cell}” 不是数字")
     return int((value * _E6).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def parse_degrees_e6_column(cells: Sequence[str]) -> list[int] | None:
+    """parse_degrees_e6 of a whole column in one pass (C loops), when every cell has exactly
+    six decimals (the export format): moving the point is then the exact conversion."""
+    text = "\n".join(cells)
+    if not _SIX_DECIMALS.fullmatch(text):
+        return None
+    return list(map(int, text.replace(".", "").split("\n")))
 
 
 def degrees_from_e6(value: int | None) -> str:
@@ -202,7 +219,11 @@ def check_code(field: str, value: Any, *, code: str) -> str:
 
 
 def normalise_subject_id(value: str) -> str:
-    return _SPACES.sub("", value).upper()
+    # isalnum(): no whitespace at all, the common case (the regex costs more than upper())
+    return value.upper() if value.isalnum() else _SPACES.sub("", value).upper()
+
+
+_ID_KIND_TEXT = {k: k.value for k in uscc.IdKind}
 
 
 def check_subject_id(field: str, subject_id: str, kind: str) -> str:
@@ -223,7 +244,7 @@ def check_subject_id(field: str, subject_id: str, kind: str) -> str:
         raise FieldError(field, "subject.uscc_invalid", subject_id)
     elif not _PLAIN_ID.fullmatch(subject_id):
         raise FieldError(field, "subject.id_invalid", subject_id)
-    return id_kind.value
+    return _ID_KIND_TEXT[id_kind]  # the plain str (Enum.value is a slow property)
 
 
 def check_e6(lat_e6: Any, lon_e6: Any) -> tuple[int | None, int | None]:

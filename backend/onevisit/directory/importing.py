@@ -15,7 +15,11 @@ without check items is one row with an empty item_text.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from itertools import zip_longest
 from typing import Any
 
 from onevisit.directory import fields as F
@@ -23,7 +27,15 @@ from onevisit.directory.columns import map_header
 from onevisit.directory.departments import department_ids
 from onevisit.directory.inspectors import known_subjects, write_inspectors
 from onevisit.directory.matters import write_matters
-from onevisit.directory.records import FieldErrors, clean_inspector, clean_matter, clean_subject
+from onevisit.directory.records import (
+    SUBJECT_CHECKS,
+    SUBJECT_FIELDS,
+    SUBJECT_TEXTS,
+    FieldErrors,
+    clean_inspector,
+    clean_matter,
+    clean_subject,
+)
 from onevisit.directory.schemas import ImportResult
 from onevisit.directory.subjects import write_subjects
 from onevisit.directory.tables import Inspector, Matter
@@ -97,8 +109,89 @@ def _active(errors: list[F.FieldError], cell: str) -> bool:
     return _parse(errors, F.parse_bool, "active", cell, default=True) if cell else True
 
 
+_BAD = object()  # the checked value of a cell that failed its check
+_LAT_LON = ("lat_e6", "lon_e6")
+
+
+class _Memo(dict):
+    """check(cell), computed once per distinct cell; _BAD for a failed one."""
+
+    def __init__(self, check: Callable[[str], Any]) -> None:
+        self.check = check
+        self.failed = False
+
+    def __missing__(self, cell: str) -> Any:
+        self[cell] = value = _checked(self.check, cell)
+        self.failed = self.failed or value is _BAD
+        return value
+
+
+def _checked(check: Callable[..., Any], *cells: Any) -> Any:
+    try:
+        return check(*cells)
+    except F.FieldError:
+        return _BAD
+
+
+def _check_column(check: Callable[..., Any], *columns: Sequence[Any]) -> tuple[list[Any], bool]:
+    """check over a column (or over the cells of several side by side): (values, any failed).
+
+    map() keeps the loop in C. A column that repeats a few values (most do: kinds, classes,
+    flags, dates, tags, codes) is checked once per distinct value."""
+    head = columns[0][:1000]
+    if len(columns) == 1 and len(set(head)) * 2 < len(head):
+        memo = _Memo(check)
+        return list(map(memo.__getitem__, columns[0])), memo.failed
+    try:
+        return list(map(check, *columns)), False
+    except F.FieldError:  # rare: again, cell by cell
+        return list(map(partial(_checked, check), *columns)), True
+
+
+def _compose(check: Callable[[Any], Any], parse: Callable[[str], Any] | None) -> Callable:
+    return check if parse is None else lambda cell: check(parse(cell))
+
+
+def _extremes_pass(check: Callable[[Any], Any], cells: Sequence[Any], measure: Callable) -> bool:
+    """For a check that depends on one measure of a value only, whether a whole column passes:
+    it does if its two extremes do."""
+    try:
+        check(min(cells, key=measure))
+        check(max(cells, key=measure))
+    except F.FieldError:
+        return False
+    return True
+
+
+def _coordinates(parse: Callable[[str], Any], cells: Sequence[str], degrees: bool) -> list[Any]:
+    column = F.parse_degrees_e6_column(cells) if degrees else None
+    return column if column is not None else _check_column(parse, cells)[0]
+
+
+def _pairs_pass(lat: list[Any], lon: list[Any]) -> bool:
+    """Whether all the rows' coordinates pass check_e6, by the column's extremes: it checks the
+    pairing (no None here) and the range (the largest magnitudes)."""
+    if any(None in c or _BAD in c for c in (lat, lon)):
+        return lat.count(None) == len(lat) == lon.count(None)  # no coordinates at all
+    try:
+        F.check_e6(max(lat, key=abs), max(lon, key=abs))
+    except F.FieldError:
+        return False
+    return True
+
+
+def _pair(lat: Any, lon: Any) -> Any:
+    if lat is _BAD or lon is _BAD:  # a coordinate that failed to parse fails its pair
+        raise F.FieldError("lat", "subject.coordinates_invalid")
+    return F.check_e6(lat, lon)
+
+
 def parse_subjects(table: Table) -> tuple[list[tuple], list[str], _Rows]:
-    """Pure: (clean records, fields the file does not carry, row errors)."""
+    """Pure: (clean records, fields the file does not carry, row errors).
+
+    Column by column, each distinct cell checked once by the checks of clean_subject; a row
+    with any failed cell is then cleaned again on its own (clean_subject on the whole row), which
+    reports all of its errors."""
     colmap = map_header("subjects", table.header)
     rows = _Rows(table, colmap)
     degrees = "lat" in colmap or "lon" in colmap
@@ -107,56 +200,99 @@ def parse_subjects(table: Table) -> tuple[list[tuple], list[str], _Rows]:
     if not has_coords:
         keep += ["lat_e6", "lon_e6"]
     coord = F.parse_degrees_e6 if degrees else F.parse_int
-    # Cell positions by field; an absent column reads the "" appended to every row (index -1).
-    at = {f: colmap.get(f, -1) for f in ("subject_id", "name", "kind", *_SUBJECT_OPTIONAL)}
-    at["lat"], at["lon"] = (
-        (colmap.get("lat", -1), colmap.get("lon", -1))
-        if degrees
-        else (colmap.get("lat_e6", -1), colmap.get("lon_e6", -1))
-    )
-    width = len(table.header) + 1
-    records: list[tuple] = []
+    # File cell → the value clean_subject takes, where the cell is not that value itself.
+    parsers: dict[str, Callable[[str], Any]] = {
+        "lat_e6": partial(coord, "lat"),
+        "lon_e6": partial(coord, "lon"),
+        "abnormal": partial(_flag_cell, "abnormal"),
+        "serious_violation": partial(_flag_cell, "serious_violation"),
+        "last_inspected": _date_cell,
+        "tags": F.parse_list,
+    }
+    numbers = [number for number, _ in table.rows]
+    # The file's columns (short rows padded); an absent column is blank
+    columns = list(zip_longest(*(cells for _, cells in table.rows), fillvalue=""))
+    blank = ("",) * len(numbers)
+    at = dict(colmap)
+    if degrees:
+        at["lat_e6"], at["lon_e6"] = colmap.get("lat", -1), colmap.get("lon", -1)
+    cells_of: dict[str, Sequence[str]] = {}
+    for field in SUBJECT_FIELDS[:1] + SUBJECT_FIELDS[2:]:  # all but id_kind
+        i = at.get(field, -1)
+        cells_of[field] = columns[i] if 0 <= i < len(columns) else blank
+
+    checked: dict[str, list[Any]] = {}
+    failed = False
+    for field, check in SUBJECT_CHECKS:
+        if field in SUBJECT_TEXTS and _extremes_pass(check, cells_of[field], len):
+            checked[field], bad = list(cells_of[field]), False  # cells are stripped (read_table)
+        elif check is not None:
+            check = _compose(check, parsers.get(field))
+            checked[field], bad = _check_column(check, cells_of[field])
+        elif field == "subject_id":  # after the kind, which it depends on
+            ids = checked["subject_id"] = list(map(F.normalise_subject_id, cells_of[field]))
+            check_id = partial(F.check_subject_id, "subject_id")
+            checked["id_kind"], bad = _check_column(check_id, ids, checked["kind"])
+        else:  # a failed coordinate fails the pair (a pair fails on the row's lat)
+            lat, lon = (_coordinates(parsers[f], cells_of[f], degrees) for f in _LAT_LON)
+            bad = False
+            if not _pairs_pass(lat, lon):
+                pairs, bad = _check_column(_pair, lat, lon)
+                lat = [_BAD if p is _BAD else v for v, p in zip(lat, pairs, strict=True)]
+            checked["lat_e6"], checked["lon_e6"] = lat, lon
+        failed = failed or bad
+    records = list(zip(*(checked[f] for f in SUBJECT_FIELDS), strict=True))
+    if failed:  # rows with a failed cell: all their errors, from clean_subject on the whole row
+        for i, record in enumerate(records):
+            if _BAD in record:
+                cells = {f: cells_of[f][i] for f in cells_of}
+                records[i] = _subject_row(rows, numbers[i], cells, parsers)
+    elif len(set(checked["subject_id"])) == len(records):  # all valid, no duplicate
+        return records, keep, rows
+
     seen: dict[str, int] = {}
-    for number, cells in table.rows:
-        cells.append("")
-        if len(cells) < width:
-            cells[-1:] = [""] * (width - len(cells) + 1)
-        errs: list[F.FieldError] = []
-        lat, lon = cells[at["lat"]], cells[at["lon"]]
-        abnormal, serious = cells[at["abnormal"]], cells[at["serious_violation"]]
-        values = {
-            "subject_id": cells[at["subject_id"]],
-            "name": cells[at["name"]],
-            "kind": cells[at["kind"]],
-            "address": cells[at["address"]],
-            "lat_e6": _parse(errs, coord, "lat", lat, default=None) if lat else None,
-            "lon_e6": _parse(errs, coord, "lon", lon, default=None) if lon else None,
-            "industry_code": cells[at["industry_code"]],
-            "region_code": cells[at["region_code"]],
-            "credit_class": cells[at["credit_class"]],
-            "abnormal": abnormal != ""
-            and _parse(errs, F.parse_bool, "abnormal", abnormal, default=False),
-            "serious_violation": serious != ""
-            and _parse(errs, F.parse_bool, "serious_violation", serious, default=False),
-            "last_inspected": cells[at["last_inspected"]] or None,
-            "legal_representative": cells[at["legal_representative"]],
-            "tags": F.parse_list(cells[at["tags"]]),
-        }
-        if errs:  # a failed coordinate must not also fail as "unpaired"
-            values["lat_e6"] = values["lon_e6"] = None
-        try:
-            record = clean_subject(values)
-        except FieldErrors as exc:
-            errs += exc.errors
-        if errs:
-            rows.add_all(number, errs)
+    unique: list[tuple] = []
+    for number, record in zip(numbers, records, strict=True):
+        if record is None:
             continue
         first = seen.setdefault(record[0], number)
-        if first != number:
+        if first == number:
+            unique.append(record)
+        else:
             rows.add(number, "subject_id", "import.duplicate", f"{record[0]} 与第 {first} 行重复")
-            continue
-        records.append(record)
-    return records, keep, rows
+    return unique, keep, rows
+
+
+def _flag_cell(field: str, cell: str) -> bool:
+    return cell != "" and F.parse_bool(field, cell)
+
+
+def _date_cell(cell: str) -> str | None:
+    return cell or None
+
+
+def _subject_row(
+    rows: _Rows, number: int, cells: dict[str, str], parsers: dict[str, Callable]
+) -> tuple | None:
+    """One row cleaned on its own; every error is added to rows."""
+    errs: list[F.FieldError] = []
+    values: dict[str, Any] = {}
+    for field, cell in cells.items():
+        parse = parsers.get(field)
+        try:
+            values[field] = cell if parse is None else parse(cell)
+        except F.FieldError as exc:  # a failed value is left out (clean_subject's default)
+            errs.append(exc)
+    if errs:  # a failed coordinate must not also fail as "unpaired"
+        values["lat_e6"] = values["lon_e6"] = None
+    try:
+        record = clean_subject(values)
+    except FieldErrors as exc:
+        errs += exc.errors
+    if errs:
+        rows.add_all(number, errs)
+        return None
+    return record
 
 
 async def _existing_departments(model: Any, codes: list[str]) -> dict[str, str]:
@@ -277,13 +413,39 @@ async def _matter_records(table: Table, only: str | None) -> tuple[list[dict], _
     return records, rows
 
 
+_gc_pauses = [0, False]  # imports under way, whether the cyclic GC was on before the first
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Reading, checking and writing a file builds ~10^6 small containers, none in a cycle; the
+    collections they trigger cost a third of an import. Concurrent imports share the pause; the
+    GC is switched back on when the last one ends (cycles made meanwhile are collected then)."""
+    if _gc_pauses[0] == 0:
+        _gc_pauses[1] = gc.isenabled()
+        gc.disable()
+    _gc_pauses[0] += 1
+    try:
+        yield
+    finally:
+        _gc_pauses[0] -= 1
+        if _gc_pauses[0] == 0 and _gc_pauses[1]:
+            gc.enable()
+
+
 async def import_file(
     *, kind: str, data: bytes, filename: str = "", actor: str, only_department: str | None = None
 ) -> ImportResult:
     """only_department: a coordinator's own department; rows of another one are row errors."""
     if kind not in KINDS:
         raise AppError("import.kind", kind, kinds=list(KINDS))
-    table = read_table(data, filename)
+    with _gc_paused():
+        return await _import(kind, read_table(data, filename), filename, actor, only_department)
+
+
+async def _import(
+    kind: str, table: Table, filename: str, actor: str, only_department: str | None
+) -> ImportResult:
     note = f"{kind} import {filename}".strip()[:200]
     if kind == "subjects":
         records, keep, rows = parse_subjects(table)

@@ -26,7 +26,7 @@ RESTRICT = OnDelete.restrict
 
 
 class Department(Table, tablename="department"):
-    code = Varchar(length=32, unique=True, index=True)
+    code = Varchar(length=32, unique=True)
     name = Varchar(length=128)
     region_code = Varchar(length=12, default="")
     active = Boolean(default=True)
@@ -42,7 +42,7 @@ class DepartmentPartner(Table, tablename="department_partner"):
 
 
 class Matter(Table, tablename="matter"):
-    code = Varchar(length=32, unique=True, index=True)
+    code = Varchar(length=32, unique=True)
     department = ForeignKey(references=Department, on_delete=RESTRICT, index=True)
     name = Varchar(length=256)
     category = Varchar(length=8)  # "key" | "general" (000:二(二), 002:9)
@@ -72,7 +72,7 @@ class DirectoryRevision(Table, tablename="directory_revision"):
 
 
 class Subject(Table, tablename="subject"):
-    subject_id = Varchar(length=64, unique=True, index=True)  # USCC, 15-digit regno or plain id
+    subject_id = Varchar(length=64, unique=True)  # USCC, 15-digit regno or plain id
     id_kind = Varchar(length=8)  # uscc | regno | other
     name = Varchar(length=256)
     kind = Varchar(length=16)  # enterprise | individual | cooperative | organisation | product …
@@ -117,7 +117,7 @@ class SubjectHistory(Table, tablename="subject_history"):
 
 
 class Inspector(Table, tablename="inspector"):
-    code = Varchar(length=32, unique=True, index=True)
+    code = Varchar(length=32, unique=True)
     name = Varchar(length=64)
     department = ForeignKey(references=Department, on_delete=RESTRICT, index=True)
     certificate_no = Varchar(length=64)  # 执法证号
