@@ -84,8 +84,9 @@ async def lifespan(_: Litestar):
 def _area_routes() -> list[Any]:
     from onevisit.auth.api import ROUTES as auth_routes
     from onevisit.directory.api import ROUTES as directory_routes
+    from onevisit.media.api import ROUTES as media_routes
 
-    return [*auth_routes, *directory_routes]
+    return [*auth_routes, *directory_routes, *media_routes]
 
 
 def create_app() -> Litestar:

@@ -127,6 +127,44 @@ CATALOGUE: dict[str, Problem] = {
     "import.duplicate": Problem(400, "文件中编码重复", "The same id appears twice in the file"),
     "import.required": Problem(400, "必填项为空", "A required value is empty"),
     "import.value_invalid": Problem(400, "取值格式不正确", "The value has the wrong format"),
+    # --- media ---
+    "media.too_large": Problem(
+        413, "文件超过该类型的大小上限", "The file is larger than allowed for its purpose"
+    ),
+    "media.mime_unsupported": Problem(
+        400, "不支持该文件类型", "This media type is not accepted for this purpose"
+    ),
+    "media.hash_mismatch": Problem(
+        422, "文件内容与声明的哈希值不符，请重新上传", "The bytes do not match the declared SHA-256"
+    ),
+    "media.size_mismatch": Problem(
+        422, "声明的文件大小与已存文件不符", "The declared size differs from the stored object"
+    ),
+    "media.not_image": Problem(422, "文件不是有效的图片", "The file is not a valid image"),
+    "media.mime_mismatch": Problem(
+        422, "图片格式与声明的类型不符", "The image format differs from the declared type"
+    ),
+    "media.decompression_bomb": Problem(
+        422, "图片像素过多，已拒绝", "The image has too many pixels (decompression bomb)"
+    ),
+    "media.not_video": Problem(422, "文件不是有效的视频", "The file is not a valid video"),
+    "media.unknown": Problem(404, "文件不存在", "Unknown media object"),
+    "media.no_derivative": Problem(
+        404, "该文件没有缩略图或预览图", "This media type has no thumbnail or display copy"
+    ),
+    "upload.unknown": Problem(404, "上传任务不存在", "Unknown upload"),
+    "upload.offset_required": Problem(
+        400, "缺少或错误的 Upload-Offset 请求头", "Missing or invalid Upload-Offset header"
+    ),
+    "upload.offset_mismatch": Problem(
+        409, "上传位置不一致，请查询当前位置后继续", "Upload-Offset is not the current offset"
+    ),
+    "upload.too_long": Problem(
+        400, "上传内容超出声明的文件大小", "The chunk would pass the declared size"
+    ),
+    "upload.chunk_too_large": Problem(
+        413, "单次上传的数据块过大", "The chunk is larger than one PATCH may carry"
+    ),
 }
 
 

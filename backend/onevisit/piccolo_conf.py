@@ -10,5 +10,8 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "onevisit.directory.piccolo_app",
         "onevisit.auth.piccolo_app",
+        "onevisit.media.piccolo_app",
+        "onevisit.planning.piccolo_app",
+        "onevisit.evidence.piccolo_app",
     ]
 )

@@ -56,7 +56,7 @@ def raw(**changes: Any) -> bytes:
 
 
 def test_event_types_registry() -> None:
-    assert len(EVENT_TYPES) == 11 and "correction" in EVENT_TYPES
+    assert len(EVENT_TYPES) == 12 and {"correction", "matter_result"} <= set(EVENT_TYPES)
 
 
 def test_parse_event_fields() -> None:

@@ -55,6 +55,7 @@ __all__ = [
 EVENT_TYPES = (
     "checkin",
     "item_result",
+    "matter_result",  # beyond the spec's list ("at least"): a matter's national result code
     "photo",
     "note",
     "transcript",

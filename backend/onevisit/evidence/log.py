@@ -1,0 +1,170 @@
+"""The append-only log in the database (EVIDENCE.md §4): leaves, perfect-subtree nodes,
+signed checkpoints, and the proofs served at the fixed /log URLs.
+
+The pure Merkle code asks for nodes through `get_node(level, idx)`. Which nodes a computation
+needs depends only on the sizes and indexes, never on hash values, so each query runs the pure
+function once with a recorder to learn the O(log n) node positions, fetches exactly those in one
+query, and runs it again for real.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from onevisit.db import bulk_insert
+from onevisit.evidence import merkle
+from onevisit.evidence.keys import log_key, log_name
+from onevisit.evidence.note import checkpoint_text, sign_note
+from onevisit.evidence.tables import Checkpoint, LogLeaf, MerkleNode
+
+__all__ = [
+    "LogAppender",
+    "SignedCheckpoint",
+    "consistency_proof",
+    "inclusion_proof",
+    "latest_checkpoint",
+    "log_size",
+    "read_entries",
+    "sign_checkpoint",
+    "tree_root",
+]
+
+T = TypeVar("T")
+Key = tuple[int, int]
+_ZERO = bytes(32)
+
+
+def _needed(fn: Callable[..., Any], *args: Any) -> set[Key]:
+    seen: set[Key] = set()
+
+    def record(level: int, idx: int) -> bytes:
+        seen.add((level, idx))
+        return _ZERO
+
+    fn(*args, record)
+    return seen
+
+
+async def _nodes(keys: Iterable[Key]) -> dict[Key, bytes]:
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    found: dict[Key, bytes] = {}
+    # One query per level keeps it to O(log n) small indexed lookups on both engines.
+    by_level: dict[int, list[int]] = {}
+    for level, idx in keys:
+        by_level.setdefault(level, []).append(idx)
+    for level, idxs in by_level.items():
+        rows = await MerkleNode.select(MerkleNode.idx, MerkleNode.hash).where(
+            (MerkleNode.level == level) & MerkleNode.idx.is_in(idxs)
+        )
+        for row in rows:
+            found[(level, row["idx"])] = bytes(row["hash"])
+    missing = set(keys) - set(found)
+    if missing:
+        raise LookupError(f"log nodes missing from the store: {sorted(missing)[:4]}")
+    return found
+
+
+async def _run(fn: Callable[..., T], *args: Any) -> T:
+    nodes = await _nodes(_needed(fn, *args))
+    return fn(*args, lambda level, idx: nodes[(level, idx)])
+
+
+async def log_size() -> int:
+    row = await LogLeaf.select(LogLeaf.idx).order_by(LogLeaf.idx, ascending=False).first()
+    return 0 if row is None else row["idx"] + 1
+
+
+@dataclass
+class LogAppender:
+    """Appends leaves inside the caller's write transaction (one writer at a time: see
+    db.write_transaction). Holds the right edge of the tree in memory, so a batch of appends
+    reads O(log n) nodes once and then none."""
+
+    size: int
+    known: dict[Key, bytes]
+    leaves: list[tuple[int, bytes, str]] = field(default_factory=list)
+    nodes: list[tuple[int, int, bytes]] = field(default_factory=list)
+
+    @classmethod
+    async def open(cls) -> LogAppender:
+        size = await log_size()
+        edge = _needed(merkle.tree_root, size) if size else set()
+        return cls(size=size, known=await _nodes(edge))
+
+    def append(self, *, leaf_input: bytes, event_hash: str) -> int:
+        index = self.size
+        created = merkle.append_nodes(index, merkle.leaf_hash(leaf_input), self._get)
+        for level, idx, digest in created:
+            self.known[(level, idx)] = digest
+        self.nodes.extend(created)
+        self.leaves.append((index, leaf_input, event_hash))
+        self.size += 1
+        return index
+
+    def _get(self, level: int, idx: int) -> bytes:
+        return self.known[(level, idx)]
+
+    def root(self) -> bytes:
+        return merkle.tree_root(self.size, self._get)
+
+    async def flush(self) -> None:
+        await bulk_insert("log_leaf", ("idx", "leaf_input", "event_hash"), self.leaves)
+        await bulk_insert("merkle_node", ("level", "idx", "hash"), self.nodes)
+        self.leaves, self.nodes = [], []
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCheckpoint:
+    size: int
+    root: bytes
+    note: str
+
+
+async def sign_checkpoint(appender: LogAppender) -> SignedCheckpoint | None:
+    """Sign and store the checkpoint of the appender's tree, inside the same transaction.
+    None when the tree did not grow since the last checkpoint."""
+    latest = await latest_checkpoint()
+    if latest is not None and latest.size == appender.size:
+        return None
+    root = appender.root()
+    text = checkpoint_text(origin=log_name(), size=appender.size, root=root)
+    note = sign_note(text=text, name=log_name(), private_key=log_key())
+    await Checkpoint.insert(
+        Checkpoint(size=appender.size, root=root, note=note, signed_ms=int(time.time() * 1000))
+    )
+    return SignedCheckpoint(appender.size, root, note)
+
+
+async def latest_checkpoint() -> SignedCheckpoint | None:
+    row = await Checkpoint.select().order_by(Checkpoint.size, ascending=False).first()
+    if row is None:
+        return None
+    return SignedCheckpoint(row["size"], bytes(row["root"]), row["note"])
+
+
+async def inclusion_proof(index: int, size: int) -> tuple[bytes, list[bytes]]:
+    """(leaf hash, audit path) of leaf `index` in the tree of `size` leaves."""
+    nodes = await _nodes({(0, index)})
+    return nodes[(0, index)], await _run(merkle.inclusion_path, index, size)
+
+
+async def consistency_proof(first: int, second: int) -> list[bytes]:
+    return await _run(merkle.consistency_path, first, second)
+
+
+async def tree_root(size: int) -> bytes:
+    return await _run(merkle.tree_root, size)
+
+
+async def read_entries(start: int, end: int) -> list[bytes]:
+    rows = (
+        await LogLeaf.select(LogLeaf.leaf_input)
+        .where((LogLeaf.idx >= start) & (LogLeaf.idx < end))
+        .order_by(LogLeaf.idx)
+    )
+    return [bytes(r["leaf_input"]) for r in rows]

@@ -1,0 +1,155 @@
+"""Writing evidence: accepted events become rows holding their exact bytes, and leaves of the
+log; the server's own workflow actions are events of the reserved device "server".
+
+Callers hold `db.write_transaction()` (one writer at a time), so the chain heads and the log's
+right edge they read stay true until they commit.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from onevisit.db import bulk_insert
+from onevisit.evidence.events import (
+    GENESIS_PREV,
+    SERVER_DEVICE,
+    SERVER_TYPE_PREFIX,
+    Event,
+    leaf_input,
+    parse_event,
+    sign_event,
+)
+from onevisit.evidence.jcs import canonical_evidence
+from onevisit.evidence.keys import event_key
+from onevisit.evidence.log import LogAppender
+from onevisit.evidence.tables import Event as EventRow
+
+__all__ = [
+    "Accepted",
+    "ChainHead",
+    "chain_heads",
+    "new_event_id",
+    "now_ms",
+    "server_envelope",
+    "store_events",
+]
+
+EVENT_COLUMNS = (
+    "event_id",
+    "hash",
+    "device_id",
+    "seq",
+    "prev",
+    "actor",
+    "visit",
+    "event_type",
+    "at_ms",
+    "envelope",
+    "sig",
+    "received_ms",
+    "log_index",
+)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def new_event_id(ms: int | None = None) -> str:
+    """A UUIDv7 (RFC 9562 §5.7): 48-bit Unix ms, version 7, variant 10, 74 random bits."""
+    value = ((ms if ms is not None else now_ms()) & (2**48 - 1)) << 80
+    value |= 0x7 << 76 | int.from_bytes(os.urandom(10), "big") & ((1 << 76) - 1)
+    value = (value & ~(0b11 << 62)) | (0b10 << 62)
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    seq: int
+    hash: str
+
+
+async def chain_heads(devices: Sequence[str]) -> dict[str, ChainHead]:
+    """The last stored event of each device (absent: the device has sent nothing yet)."""
+    heads: dict[str, ChainHead] = {}
+    for device in sorted(set(devices)):
+        row = (
+            await EventRow.select(EventRow.seq, EventRow.hash)
+            .where(EventRow.device_id == device)
+            .order_by(EventRow.seq, ascending=False)
+            .first()
+        )
+        if row is not None:
+            heads[device] = ChainHead(row["seq"], row["hash"])
+    return heads
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    event: Event
+    sig: str
+    received_ms: int
+    log_index: int
+
+
+async def store_events(
+    items: Sequence[tuple[Event, str]], appender: LogAppender, *, received_ms: int
+) -> list[Accepted]:
+    """Append verified events to the log and store their exact bytes (spec §3-§4)."""
+    accepted: list[Accepted] = []
+    rows: list[tuple[Any, ...]] = []
+    for event, sig in items:
+        leaf = leaf_input(event_hash=event.hash, sig=sig, receipt_ms=received_ms)
+        index = appender.append(leaf_input=leaf, event_hash=event.hash)
+        accepted.append(Accepted(event, sig, received_ms, index))
+        rows.append(
+            (
+                event.id,
+                event.hash,
+                event.device,
+                event.seq,
+                event.prev,
+                event.actor,
+                event.visit,
+                event.type,
+                event.at,
+                event.raw,
+                sig,
+                received_ms,
+                index,
+            )
+        )
+    await bulk_insert("event", EVENT_COLUMNS, rows)
+    await appender.flush()
+    return accepted
+
+
+async def server_envelope(
+    *, event_type: str, body: dict[str, Any], visit: str | None = None
+) -> tuple[Event, str]:
+    """A signed event of the reserved device "server" (spec §4: workflow actions are log
+    entries too), chained after the server's previous one. Call inside the write transaction
+    and store it with store_events in the same one."""
+    if not event_type.startswith(SERVER_TYPE_PREFIX):
+        event_type = SERVER_TYPE_PREFIX + event_type
+    head = (await chain_heads([SERVER_DEVICE])).get(SERVER_DEVICE)
+    at = now_ms()
+    envelope = {
+        "v": 1,
+        "id": new_event_id(at),
+        "device": SERVER_DEVICE,
+        "seq": head.seq + 1 if head else 1,
+        "prev": head.hash if head else GENESIS_PREV,
+        "actor": SERVER_DEVICE,
+        "visit": visit,
+        "type": event_type,
+        "at": at,
+        "body": body,
+    }
+    raw = canonical_evidence(envelope)
+    return parse_event(raw), sign_event(envelope_bytes=raw, private_key=event_key())

@@ -1,0 +1,1 @@
+"""Plans, tasks, draws, visits and joint groups."""

@@ -1,0 +1,62 @@
+"""Tasks, visits and joint groups.
+
+A task is one run of a plan line: "1+X" matters (one lead matter plus others) of the
+initiating and participating departments (002:15). A visit is one subject visited once by one
+joint group that checks every matter of the task (002:18). Group members are listed in the
+order they were taken; each serves one department, whose matters it may write results to.
+The draw (DRAW.md) creates visits and members; until it exists, tests and the simulator do.
+"""
+
+from piccolo.columns import (
+    UUID,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from onevisit.directory.tables import Department, Inspector, Matter
+
+RESTRICT = OnDelete.restrict
+
+
+class Task(Table, tablename="task"):
+    code = Varchar(length=64, unique=True)  # the task id of DRAW.md
+    name = Varchar(length=256)
+    initiator = ForeignKey(references=Department, on_delete=RESTRICT)
+    status = Varchar(length=16, default="open")
+    created_by = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TaskMatter(Table, tablename="task_matter"):
+    task = ForeignKey(references=Task, on_delete=RESTRICT, index=True)
+    matter = ForeignKey(references=Matter, on_delete=RESTRICT)
+    lead = Boolean(default=False)  # the "1" of "1+X"
+    position = Integer(default=0)
+
+
+class Visit(Table, tablename="visit"):
+    id = UUID(primary_key=True)  # the "visit" of events: not guessable
+    task = ForeignKey(references=Task, on_delete=RESTRICT, index=True)
+    subject_id = Varchar(length=64, index=True)
+    batch_order = Integer(default=0)  # position in the draw's batch order
+    planned_date = Date(null=True, default=None)
+    status = Varchar(length=16, default="assigned")
+    note = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class VisitMember(Table, tablename="visit_member"):
+    visit = ForeignKey(references=Visit, on_delete=RESTRICT, index=True)
+    inspector = ForeignKey(references=Inspector, on_delete=RESTRICT, index=True)
+    department = ForeignKey(references=Department, on_delete=RESTRICT)  # the inspector's own
+    served = ForeignKey(references=Department, on_delete=RESTRICT)  # whose matters it checks
+    position = Integer()  # order taken (DRAW.md); the leader is listed by is_leader
+    is_leader = Boolean(default=False)
