@@ -127,6 +127,14 @@ CATALOGUE: dict[str, Problem] = {
     "import.duplicate": Problem(400, "文件中编码重复", "The same id appears twice in the file"),
     "import.required": Problem(400, "必填项为空", "A required value is empty"),
     "import.value_invalid": Problem(400, "取值格式不正确", "The value has the wrong format"),
+    # --- evidence / sync ---
+    "sync.batch_too_large": Problem(
+        413, "单次同步的事件过多，请分批发送", "Too many events in one sync batch"
+    ),
+    "log.range_invalid": Problem(
+        400, "日志范围或树大小不正确", "The log index range or tree size is invalid"
+    ),
+    "log.empty": Problem(404, "日志尚无检查点", "The log has no checkpoint yet"),
     # --- media ---
     "media.too_large": Problem(
         413, "文件超过该类型的大小上限", "The file is larger than allowed for its purpose"

@@ -1,0 +1,1 @@
+"""Simulated phones and field work through the real HTTP API (tests, demo, benchmarks)."""

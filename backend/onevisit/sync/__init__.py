@@ -1,0 +1,1 @@
+"""Offline sync: the batch endpoint for signed events (media uploads live in onevisit.media)."""
