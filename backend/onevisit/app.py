@@ -85,10 +85,18 @@ def _area_routes() -> list[Any]:
     from onevisit.auth.api import ROUTES as auth_routes
     from onevisit.directory.api import ROUTES as directory_routes
     from onevisit.evidence.api import ROUTES as log_routes
+    from onevisit.field.api import ROUTES as visit_routes
     from onevisit.media.api import ROUTES as media_routes
     from onevisit.sync.api import ROUTES as sync_routes
 
-    return [*auth_routes, *directory_routes, *media_routes, *sync_routes, *log_routes]
+    return [
+        *auth_routes,
+        *directory_routes,
+        *media_routes,
+        *sync_routes,
+        *visit_routes,
+        *log_routes,
+    ]
 
 
 def create_app() -> Litestar:
