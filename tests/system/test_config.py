@@ -65,3 +65,11 @@ def test_sqlite_database_file_is_private():
     if not settings.is_sqlite:
         pytest.skip("PostgreSQL run: no database file")  # the SQLite run checks it
     assert stat.S_IMODE(settings.sqlite_path.stat().st_mode) == 0o600
+
+
+async def test_server_keys_exist_after_start(app):
+    var = get_settings().var_dir
+    for name in ("log_ed25519.secret", "event_p256.secret"):
+        path = var / name
+        assert path.exists(), name
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
