@@ -18,9 +18,12 @@ async def _stored(me, data: bytes, **kw) -> str:
 
 
 async def test_original_is_served_unchanged(as_role):
-    me, reader = await as_role(Role.inspector), await as_role(Role.coordinator)
+    me, reader = await as_role(Role.inspector), await as_role(Role.admin)
     data = jpeg(seed=301, orientation=6)
     digest = await _stored(me, data)
+    assert (await me.client.get(f"/api/media/{digest}")).status_code == 200  # the uploader
+    stranger = await as_role(Role.coordinator)  # no visit of theirs references it
+    assert (await stranger.client.get(f"/api/media/{digest}")).status_code == 404
     r = await reader.client.get(f"/api/media/{digest}")
     assert r.status_code == 200
     assert hashlib.sha256(r.content).hexdigest() == digest

@@ -45,6 +45,7 @@ __all__ = [
     "device_id_of",
     "event_hash",
     "leaf_input",
+    "media_hashes",
     "parse_event",
     "parse_leaf_input",
     "sign_event",
@@ -290,3 +291,18 @@ def _load_p256_spki(spki_der: bytes) -> ec.EllipticCurvePublicKey:
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise KeyInvalid("not an ECDSA P-256 public key")
     return key
+
+
+def media_hashes(body: Any) -> list[str]:
+    """Every media reference {"sha256", "bytes", "mime"} anywhere in a body (§3), in order."""
+    found: list[str] = []
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("sha256"), str) and "bytes" in node and "mime" in node:
+                found.append(node["sha256"])
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+    return list(dict.fromkeys(found))

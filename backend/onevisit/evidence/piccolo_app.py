@@ -9,7 +9,13 @@ CURRENT_DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 APP_CONFIG = AppConfig(
     app_name="evidence",
     migrations_folder_path=os.path.join(CURRENT_DIRECTORY, "piccolo_migrations"),
-    table_classes=[tables.Event, tables.LogLeaf, tables.MerkleNode, tables.Checkpoint],
+    table_classes=[
+        tables.Event,
+        tables.LogLeaf,
+        tables.MerkleNode,
+        tables.Checkpoint,
+        tables.MediaRef,
+    ],
     migration_dependencies=[],
     commands=[],
 )

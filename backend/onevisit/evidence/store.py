@@ -20,6 +20,7 @@ from onevisit.evidence.events import (
     SERVER_TYPE_PREFIX,
     Event,
     leaf_input,
+    media_hashes,
     parse_event,
     sign_event,
 )
@@ -125,6 +126,8 @@ async def store_events(
             )
         )
     await bulk_insert("event", EVENT_COLUMNS, rows)
+    refs = [(sha, e.hash, e.visit) for e, _ in items for sha in media_hashes(e.body)]
+    await bulk_insert("media_ref", ("sha256", "event_hash", "visit"), refs)
     await appender.flush()
     return accepted
 

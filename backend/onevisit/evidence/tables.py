@@ -7,6 +7,8 @@ the migrations refuse UPDATE and DELETE on both engines. Corrections are new eve
 - merkle_node: the hash of every PERFECT subtree (2^level leaves from leaf idx·2^level), so an
   append or a proof reads O(log n) nodes.
 - checkpoint: each signed tree head, as the exact signed note served at /log/checkpoint.
+- media_ref: which event (and visit) references which media hash; written with the event, it
+  decides who may read a photo or signature image.
 """
 
 from piccolo.columns import BigInt, Bytea, Integer, Text, Varchar
@@ -46,3 +48,9 @@ class Checkpoint(Table, tablename="checkpoint"):
     root = Bytea()
     note = Text()  # the signed note, byte for byte what /log/checkpoint serves
     signed_ms = BigInt()
+
+
+class MediaRef(Table, tablename="media_ref"):
+    sha256 = Varchar(length=64, index=True)
+    event_hash = Varchar(length=64)
+    visit = Varchar(length=36, null=True, default=None)

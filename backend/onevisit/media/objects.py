@@ -6,8 +6,9 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
-from onevisit.auth.roles import Caller
+from onevisit.auth.roles import Caller, Role
 from onevisit.errors import AppError
+from onevisit.evidence.tables import MediaRef
 from onevisit.media.derivatives import render_display, render_thumbnail
 from onevisit.media.rules import IMAGE_FORMATS
 from onevisit.media.store import get_store, is_sha256
@@ -29,15 +30,21 @@ class StoredObject:
     created_at: datetime
 
 
-async def may_read_media(caller: Caller, sha256: str) -> bool:
-    """The one place that decides who may see a media object.
+async def may_read_media(caller: Caller, sha256: str, *, uploader_id: str) -> bool:
+    """The one place that decides who may see a media object: admins, its uploader, and
+    whoever may see a visit whose accepted events reference it (the group's members and
+    coordinators of the departments whose matters the visit checks)."""
+    if caller is None:
+        return False
+    if caller.role is Role.admin or caller.user_id == uploader_id:
+        return True
+    from onevisit.field.service import may_see_visit, visit_info
 
-    TODO(sync): limit to members of a visit whose events reference this hash (and the
-    uploader, and the visit's department coordinators); until visits sync, every signed-in
-    user may read. Change only this function: every read path goes through it.
-    """
-    del sha256
-    return caller is not None
+    refs = await MediaRef.select(MediaRef.visit).where(MediaRef.sha256 == sha256).distinct()
+    for ref in refs:
+        if ref["visit"] and may_see_visit(caller, await visit_info(ref["visit"])):
+            return True
+    return False
 
 
 async def readable_object(*, caller: Caller, sha256: str) -> StoredObject:
@@ -52,11 +59,15 @@ async def readable_object(*, caller: Caller, sha256: str) -> StoredObject:
             MediaObject.mime,
             MediaObject.created_at,
             MediaObject.uploaded_by.name.as_alias("uploader"),
+            MediaObject.uploaded_by.as_alias("uploader_id"),
         )
         .where(MediaObject.sha256 == sha256)
         .first()
     )
-    if row is None or not await may_read_media(caller, sha256):
+    if row is None:
+        raise AppError("media.unknown")
+    uploader_id = str(row.pop("uploader_id"))
+    if not await may_read_media(caller, sha256, uploader_id=uploader_id):
         raise AppError("media.unknown")
     return StoredObject(**row)
 
