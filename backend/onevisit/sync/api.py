@@ -39,10 +39,8 @@ async def sync_events(data: JSONBody[SyncIn]) -> dict[str, Any]:
     result = await ingest_batch([Submitted(e.envelope, e.sig) for e in data.events])
     checkpoint = result.checkpoint
     return {
-        "acks": [
-            {k: v for k, v in msgspec.structs.asdict(_AckOut(**vars(a))).items() if v is not None}
-            for a in result.acks
-        ],
+        # absent rather than null: an accepted ack has no code, a rejected one no log index
+        "acks": [{k: v for k, v in vars(a).items() if v is not None} for a in result.acks],
         "checkpoint": None
         if checkpoint is None
         else {
@@ -51,19 +49,6 @@ async def sync_events(data: JSONBody[SyncIn]) -> dict[str, Any]:
             "note": checkpoint.note,
         },
     }
-
-
-class _AckOut(msgspec.Struct):
-    position: int
-    status: str
-    id: str | None = None
-    hash: str | None = None
-    log_index: int | None = None
-    received_ms: int | None = None
-    code: str | None = None
-    reason: str | None = None
-    details: dict[str, Any] | None = None
-    inclusion: dict[str, Any] | None = None
 
 
 ROUTES = [sync_events]
