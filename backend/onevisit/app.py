@@ -71,9 +71,10 @@ def health() -> dict[str, str]:
 
 @asynccontextmanager
 async def lifespan(_: Litestar):
-    from onevisit.evidence.keys import event_key, log_key
+    from onevisit.evidence.keys import event_key, log_key, log_name
 
-    log_key(), event_key()  # the server's keys exist from the first start (0600 files in var/)
+    # the server's keys (0600 files) and the log's name exist from the first start, in var/
+    log_key(), event_key(), log_name()
     db = engine()
     if not is_sqlite():  # SQLite has no pool (piccolo only warns)
         await db.start_connection_pool(max_size=10)

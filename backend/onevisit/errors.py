@@ -155,6 +155,7 @@ CATALOGUE: dict[str, Problem] = {
     "media.decompression_bomb": Problem(
         422, "图片像素过多，已拒绝", "The image has too many pixels (decompression bomb)"
     ),
+    "media.not_json": Problem(422, "文件不是有效的 JSON 数据", "The file is not valid JSON"),
     "media.not_video": Problem(422, "文件不是有效的视频", "The file is not a valid video"),
     "media.unknown": Problem(404, "文件不存在", "Unknown media object"),
     "media.no_derivative": Problem(

@@ -91,3 +91,14 @@ async def test_signature_png_upload(as_role):
     assert (await upload(me.client, data, mime="image/png", purpose="signature")).status_code == 204
     again = await start(me.client, data, mime="image/png", purpose="signature")
     assert again.json()["complete"] is True
+
+
+async def test_signature_stroke_data_is_json(as_role):
+    me = await as_role(Role.inspector)
+    strokes = b'[{"x":[1,2],"y":[3,4],"p":[0.5,0.6],"t":[0,16]}]'
+    r = await upload(me.client, strokes, mime="application/json", purpose="signature")
+    assert r.status_code == 204, r.text
+    r = await upload(me.client, b"not json {", mime="application/json", purpose="signature")
+    assert r.status_code == 422 and r.json()["code"] == "media.not_json"
+    r = await start(me.client, b"[]", mime="application/json", purpose="photo")
+    assert r.status_code == 400 and r.json()["code"] == "media.mime_unsupported"

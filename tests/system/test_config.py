@@ -73,3 +73,19 @@ async def test_server_keys_exist_after_start(app):
         path = var / name
         assert path.exists(), name
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_log_name_survives_a_change_of_origin(app, monkeypatch):
+    from onevisit.evidence.keys import log_name
+
+    first = log_name()
+    assert first == "localhost:8000/log"
+    monkeypatch.setenv("ONEVISIT_ORIGIN", "https://other.example:9443")
+    get_settings.cache_clear()
+    log_name.cache_clear()
+    try:
+        assert log_name() == first  # kept in var/log_name: old checkpoints stay verifiable
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+        log_name.cache_clear()

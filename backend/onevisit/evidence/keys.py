@@ -27,8 +27,22 @@ def log_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(get_settings().secret("log_ed25519"))
 
 
+@cache
 def log_name() -> str:
-    return get_settings().log_origin
+    """The log's name (checkpoint origin line, note key name). Part of the key id, so it is
+    fixed for the life of the installation: chosen on first start (ONEVISIT_LOG_ORIGIN, else
+    from ONEVISIT_ORIGIN) and kept in var/log_name; a later change of the origin or the port
+    must not orphan the checkpoints already signed."""
+    settings = get_settings()
+    path = settings.var_dir / "log_name"
+    if not path.exists():
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(path, "x", encoding="utf-8") as fh:  # first writer wins
+                fh.write(settings.log_origin + "\n")
+        except FileExistsError:
+            pass
+    return path.read_text(encoding="utf-8").strip()
 
 
 @cache

@@ -26,7 +26,8 @@ MAX_BYTES: Final = {"photo": 25 * MB, "signature": 25 * MB, "video": 200 * MB}
 # and Pillow cannot decode HEIC without a plugin we do not ship.
 MIMES: Final = {
     "photo": frozenset({"image/jpeg", "image/png", "image/webp"}),
-    "signature": frozenset({"image/png", "image/jpeg", "image/webp"}),
+    # the signature image, and its stroke data (x, y, pressure, time) as JSON: both evidence
+    "signature": frozenset({"image/png", "image/jpeg", "image/webp", "application/json"}),
     "video": frozenset({"video/mp4", "video/quicktime", "video/webm"}),
 }
 

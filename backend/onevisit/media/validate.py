@@ -3,6 +3,7 @@ before it becomes an original. Blocking (Pillow): call through asyncio.to_thread
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +29,21 @@ class Checked:
 def check_content(path: Path, *, mime: str) -> Checked:
     if mime in IMAGE_FORMATS:
         return _check_image(path, expected=IMAGE_FORMATS[mime])
+    if mime == "application/json":
+        _check_json(path)
+        return Checked()
     _check_video(path, mime=mime)
     return Checked()
+
+
+def _check_json(path: Path) -> None:
+    """Signature stroke data: UTF-8 JSON whose top level is an object or an array."""
+    try:
+        value = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise AppError("media.not_json", str(exc)[:200]) from exc
+    if not isinstance(value, dict | list):
+        raise AppError("media.not_json", "the top level must be an object or an array")
 
 
 def _check_image(path: Path, *, expected: str) -> Checked:
