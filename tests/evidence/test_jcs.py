@@ -110,3 +110,35 @@ def test_every_refusal_is_not_canonical() -> None:
 def test_parse_canonical_wants_bytes() -> None:
     with pytest.raises(TypeError):
         parse_canonical('{"a":1}')  # type: ignore[arg-type]
+
+
+def test_fast_path_agrees_with_rfc8785_on_hard_strings():
+    """The fast canonical path (jcs._fast_canonical) must equal RFC 8785 for every value the
+    evidence check accepts: every control character, quotes, backslashes, U+2028/2029, DEL,
+    astral characters, CJK, integers at the safe limits, nesting."""
+    import random
+    import unicodedata
+
+    from onevisit.evidence import jcs
+
+    pool = [chr(c) for c in range(0, 0x80)] + ["\u2028", "\u2029", "\u00e9", "检", "𝄞", "😀"]
+    rng = random.Random(8785)
+    for _ in range(2000):
+        text = unicodedata.normalize("NFC", "".join(rng.choice(pool) for _ in range(12)))
+        value = {
+            "b": [text, rng.randint(-(2**53) + 1, 2**53 - 1), True, None, {"z": text, "a": 0}],
+            "a": text,
+        }
+        assert jcs._fast_canonical(value) == jcs.canonical(value)
+    lone = {"a": "\ud800"}
+    assert jcs._fast_canonical(lone) is None  # the slow path decides for lone surrogates
+
+
+def test_leaf_input_is_the_jcs_of_its_object():
+    from onevisit.evidence.events import leaf_input
+
+    h, sig = "ab" * 32, "MEUCIQ-_abc"
+    for r in (0, 1, 1_795_585_559_044, 2**53 - 1):
+        assert leaf_input(event_hash=h, sig=sig, receipt_ms=r) == canonical_evidence(
+            {"h": h, "s": sig, "r": r}
+        )
