@@ -96,6 +96,29 @@ def cmd_enrol(args: argparse.Namespace) -> None:
     _run(enrol, admin=args.admin, user=args.user, qr=not args.no_qr)
 
 
+def _progress_bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // total if total else width
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} log entries")
+    sys.stderr.flush()
+
+
+def cmd_verify(args: argparse.Namespace) -> None:
+    """EVIDENCE.md §6: a summary line on stdout, the failures on stderr, exit 1 on any."""
+    from onevisit.evidence.verify import verify_all
+
+    bar = args.progress or sys.stderr.isatty()
+    report = _run(verify_all, progress=_progress_bar if bar else None)
+    if bar:
+        sys.stderr.write("\n")
+    print(report.summary())
+    for failure in report.failures[: args.show]:
+        print(f"  {failure}", file=sys.stderr)
+    if report.problems > args.show:
+        print(f"  … {report.problems - args.show} more", file=sys.stderr)
+    raise SystemExit(0 if report.ok else 1)
+
+
 def _name(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("a name is required / 须填写姓名")
@@ -141,6 +164,17 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--user", metavar="USER_ID", help="a new link for an existing user")
     p.add_argument("--no-qr", action="store_true", help="print the link only")
     p.set_defaults(fn=cmd_enrol)
+
+    from onevisit.simulate.cli import add_simulate_parser  # `onevisit simulate`
+
+    add_simulate_parser(sub)
+
+    p = sub.add_parser(
+        "verify", help="re-check every event, leaf, node, checkpoint, media file, confirmation"
+    )
+    p.add_argument("--progress", action="store_true", help="show progress even when not a TTY")
+    p.add_argument("--show", type=int, default=20, metavar="N", help="print N failures (20)")
+    p.set_defaults(fn=cmd_verify)
     return parser
 
 

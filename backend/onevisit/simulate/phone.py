@@ -91,6 +91,15 @@ class Phone:
         one). Unacknowledged later events are re-signed on the new chain with their ids kept."""
         self.seq, self.prev = seq, prev
 
+    def resign(self, event: SignedEvent) -> SignedEvent:
+        """The same event (id, type, time, body) re-signed at the chain's current end: after
+        a rewind, for events the server has not acknowledged."""
+        import json
+
+        envelope = json.loads(event.envelope)
+        envelope["seq"], envelope["prev"] = self.seq + 1, self.prev
+        return self.sign(envelope)
+
     def event(
         self, event_type: str, body: dict[str, Any], *, visit: str | None, at: int | None = None
     ) -> SignedEvent:

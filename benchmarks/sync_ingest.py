@@ -1,0 +1,231 @@
+"""Benchmark: sync ingest of N signed events through the real app over HTTP, against the raw
+limit in the same process (ECDSA verify of the same events + bulk insert of the same event rows
+and log leaves into empty copies of the tables).
+
+    .venv/bin/python benchmarks/sync_ingest.py [--events N] [--engine sqlite|postgres|both]
+                                               [--profile]
+
+"Over HTTP" is in-process: httpx.AsyncClient with httpx.ASGITransport against create_app(),
+the app's lifespan entered (the full request path: routing, msgspec, guards, session lookup,
+ingest; no socket). Each engine runs in its own child process (piccolo picks the engine when
+onevisit is imported): SQLite in a temporary file, PostgreSQL in a temporary database on
+ONEVISIT_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test), dropped after.
+Events: 8 devices (2 per member of one joint visit), item results and notes, batches of 200.
+Goal: (a) ≥ 0.5 × the events/s of (b).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+PG_URL = os.environ.get("ONEVISIT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ROOT = Path(__file__).resolve().parents[1]
+BATCH = 200
+DEVICES_PER_MEMBER = 2
+
+
+async def copy_tables(names: list[str]) -> None:
+    """<name>_bench: empty copies with the same columns and indexes (no triggers)."""
+    from onevisit.db import engine, is_sqlite
+
+    db = engine()
+    for name in names:
+        if not is_sqlite():
+            await db.run_ddl(f'CREATE TABLE "{name}_bench" (LIKE "{name}" INCLUDING ALL)')
+            continue
+        rows = await db.run_ddl(
+            f"SELECT type, name, sql FROM sqlite_master WHERE tbl_name = '{name}' "
+            "AND sql IS NOT NULL AND type IN ('table', 'index') ORDER BY type DESC"
+        )
+        for row in rows:
+            sql = row["sql"].replace(f'"{name}"', f'"{name}_bench"')
+            sql = sql.replace(f" {name} ", f" {name}_bench ").replace(
+                f" {name}(", f" {name}_bench("
+            )
+            sql = sql.replace(f'"{row["name"]}"', f'"{row["name"]}_bench"')
+            sql = sql.replace(f"INDEX {row['name']} ", f"INDEX {row['name']}_bench ")
+            await db.run_ddl(sql)
+
+
+async def build(app, events: int):
+    """Phones of one joint visit (device keys registered over HTTP) and N pre-signed events,
+    as batches of one device each, devices interleaved."""
+    import httpx
+
+    from onevisit.auth.guards import CSRF_HEADER
+    from onevisit.auth.sessions import SESSION_COOKIE
+    from onevisit.simulate.phone import Phone
+    from onevisit.simulate.setup import prepare
+
+    plan = await prepare(phones=4, visits=1, seed=1)
+    visit = plan.visits[0]
+    transport = httpx.ASGITransport(app=app)
+    devices = []  # (client, phone, matter, items)
+    for index in visit.members:
+        m = plan.members[index]
+        client = httpx.AsyncClient(
+            transport=transport, base_url="http://localhost:8000",
+            cookies={SESSION_COOKIE: m.token}, headers={CSRF_HEADER: m.csrf},
+        )  # fmt: skip
+        for _ in range(DEVICES_PER_MEMBER):
+            phone = Phone(actor=m.user_id)
+            r = await client.post("/api/auth/devices", json={"spki": phone.spki_b64url})
+            assert r.status_code == 201, r.text
+            matter = plan.matters[m.department]
+            devices.append((client, phone, matter, plan.items[matter]))
+    per_device = [[] for _ in devices]
+    at = int(time.time() * 1000) - 3_600_000
+    for i in range(events):
+        d = i % len(devices)
+        _, phone, matter, n_items = devices[d]
+        if i % 5 == 4:
+            body = {"text": f"现场记录第{i}条：经营者配合检查。", "matter": matter}
+            per_device[d].append(phone.event("note", body, visit=visit.visit, at=at + i))
+        else:
+            result = "non_compliant" if i % 7 == 0 else "compliant"
+            body = {"matter": matter, "item": i % n_items, "result": result}
+            if result == "non_compliant":
+                body["note"] = "台账记录不完整"
+            per_device[d].append(phone.event("item_result", body, visit=visit.visit, at=at + i))
+    batches = []
+    for start in range(0, max(len(e) for e in per_device), BATCH):
+        for d, evs in enumerate(per_device):
+            if evs[start : start + BATCH]:
+                batches.append((devices[d][0], evs[start : start + BATCH]))
+    spki = {phone.device_id: phone.spki for _, phone, _, _ in devices}
+    return batches, spki, [c for c, _, _, _ in devices[::DEVICES_PER_MEMBER]]
+
+
+async def via_http(batches) -> float:
+    t0 = time.perf_counter()
+    for client, evs in batches:
+        r = await client.post("/api/sync", json={"events": [e.wire() for e in evs]})
+        acks = r.json()["acks"]
+        assert all(a["status"] == "accepted" for a in acks), acks[:3]
+    return time.perf_counter() - t0
+
+
+async def raw_limit(batches, spki) -> float:
+    import json
+
+    from onevisit.db import bulk_insert, write_transaction
+    from onevisit.evidence.events import leaf_input, verify_event_signature
+    from onevisit.evidence.store import EVENT_COLUMNS
+
+    prepared = []
+    index = 10_000_000  # leaves of the copy: any distinct indexes
+    for _, evs in batches:
+        rows, leaves = [], []
+        for e in evs:
+            env = json.loads(e.envelope)
+            rows.append((e.id, e.hash, env["device"], e.seq, env["prev"], env["actor"],
+                         env["visit"], env["type"], env["at"], e.envelope.encode(), e.sig,
+                         0, index))  # fmt: skip
+            leaves.append((index, leaf_input(event_hash=e.hash, sig=e.sig, receipt_ms=0), e.hash))
+            index += 1
+        prepared.append((evs, rows, leaves))
+    t0 = time.perf_counter()
+    for evs, rows, leaves in prepared:
+        for e, row in zip(evs, rows, strict=True):
+            verify_event_signature(envelope_bytes=row[9], signature_b64url=e.sig,
+                                   spki_der=spki[row[2]])  # fmt: skip
+        async with write_transaction():
+            await bulk_insert("event_bench", EVENT_COLUMNS, rows)
+            await bulk_insert("log_leaf_bench", ("idx", "leaf_input", "event_hash"), leaves)
+    return time.perf_counter() - t0
+
+
+async def child(events: int, profile: bool) -> tuple[float, float]:
+    from onevisit.app import create_app
+    from onevisit.cli import migrate
+
+    with contextlib.redirect_stdout(io.StringIO()):  # piccolo's migration banner
+        await migrate()
+    await copy_tables(["event", "log_leaf"])
+    app = create_app()
+    async with app.lifespan():
+        batches, spki, clients = await build(app, events)
+        if profile:
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.enable()
+            a = await via_http(batches)
+            prof.disable()
+            stats = pstats.Stats(prof)
+            stats.sort_stats("cumulative").print_stats(r"onevisit|rfc8785|piccolo", 30)
+            stats.sort_stats("tottime").print_stats(20)
+        else:
+            a = await via_http(batches)
+        b = await raw_limit(batches, spki)
+        for c in clients:
+            await c.aclose()
+    return a, b
+
+
+def run_child(engine_name: str, events: int, profile: bool) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="onevisit-bench-"))
+    env = dict(os.environ, ONEVISIT_VAR_DIR=str(tmp / "var"), ONEVISIT_MEDIA_DIR=str(tmp / "m"),
+               PICCOLO_CONF="onevisit.piccolo_conf")  # fmt: skip
+    dbname = None
+    if engine_name == "sqlite":
+        env["ONEVISIT_DATABASE_URL"] = f"sqlite://{tmp / 'bench.sqlite3'}"
+    else:
+        dbname = f"onevisit_bench_{secrets.token_hex(3)}"
+        asyncio.run(_pg(f'CREATE DATABASE "{dbname}"'))
+        env["ONEVISIT_DATABASE_URL"] = urlunsplit(urlsplit(PG_URL)._replace(path=f"/{dbname}"))
+    args = [sys.executable, __file__, "--child", "--events", str(events), "--engine", engine_name]
+    try:
+        subprocess.run(args + (["--profile"] if profile else []), env=env, check=True, cwd=ROOT)
+    finally:
+        if dbname:
+            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+
+
+async def _pg(sql: str) -> None:
+    import asyncpg
+
+    con = await asyncpg.connect(PG_URL, timeout=5)
+    try:
+        await con.execute(sql)
+    finally:
+        await con.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--profile", action="store_true", help="cProfile of (a)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        import logging
+
+        logging.disable(logging.INFO)
+        a, b = asyncio.run(child(args.events, args.profile))
+        n = args.events
+        print(
+            f"{args.engine:8} {n} events: (a) sync via HTTP {a:6.2f} s = {n / a:8,.0f} events/s | "
+            f"(b) verify + bulk insert {b:6.2f} s = {n / b:8,.0f} events/s | "
+            f"ratio (a)/(b) = {b / a:.2f}"
+        )
+        return
+    for name in ("sqlite", "postgres") if args.engine == "both" else (args.engine,):
+        run_child(name, args.events, args.profile)
+
+
+if __name__ == "__main__":
+    main()
