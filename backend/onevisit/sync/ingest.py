@@ -1,8 +1,9 @@
 """One sync batch (EVIDENCE.md §3): every event is checked in order — canonical bytes, hash,
-signature, device owned by the actor, gapless seq and matching prev, visit membership and
-matter ownership — and acknowledged on its own: accepted (with its log index), duplicate (same
-id, same bytes: a safe resend) or rejected with a stable code. Nothing of a rejected event is
-stored; the device fixes or resends from the code (chain.gap names the seq expected).
+signature, device owned by the actor, a passkey confirmation's assertion (§5), gapless seq and
+matching prev, visit membership and matter ownership — and acknowledged on its own: accepted
+(with its log index), duplicate (same id, same bytes: a safe resend) or rejected with a stable
+code. Nothing of a rejected event is stored; the device fixes or resends from the code
+(chain.gap names the seq expected).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from onevisit.auth.tables import DeviceKey
 from onevisit.db import write_transaction
 from onevisit.evidence import merkle
+from onevisit.evidence.confirm import load_confirmation_keys
 from onevisit.evidence.errors import EvidenceError
 from onevisit.evidence.events import (
     SERVER_DEVICE,
@@ -118,10 +120,12 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
         except EvidenceError as exc:
             _reject(acks[i], exc)
     keys = await _device_keys([e.device for e in parsed.values()])
+    passkeys = await load_confirmation_keys(parsed.values())  # spec §5: verified on sync
     for i, event in list(parsed.items()):
         acks[i].id, acks[i].hash = event.id, event.hash
         try:
             _verify(event, items[i].sig, keys)
+            passkeys.check(event)
         except EvidenceError as exc:
             _reject(acks[i], exc)
             del parsed[i]
