@@ -199,3 +199,19 @@ def test_verify_refusals() -> None:
     with pytest.raises(ConsistencyProofInvalid, match="empty tree"):
         verify_consistency(size1=0, size2=0, root1=EMPTY_ROOT, root2=EMPTY_ROOT, path=[])
     verify_consistency(size1=3, size2=3, root1=b"same", root2=b"same", path=[])
+
+
+def test_inclusion_memo_gives_the_same_proofs():
+    from onevisit.evidence.merkle import append_nodes, inclusion_path, leaf_hash
+
+    nodes: dict[tuple[int, int], bytes] = {}
+    for i in range(300):
+        for level, idx, h in append_nodes(
+            i, leaf_hash(str(i).encode()), lambda lv, ix: nodes[(lv, ix)]
+        ):
+            nodes[(level, idx)] = h
+    get = lambda lv, ix: nodes[(lv, ix)]  # noqa: E731
+    memo: dict[tuple[int, int], bytes] = {}
+    for index in range(250, 300):
+        assert inclusion_path(index, 300, get, memo) == inclusion_path(index, 300, get)
+    assert memo  # it was used

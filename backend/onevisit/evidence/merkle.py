@@ -88,6 +88,9 @@ def subtree_hash(start: int, end: int, get_node: GetNode) -> bytes:
     return acc
 
 
+_subtree_hash = subtree_hash  # inclusion_path's memo wraps it under the same name
+
+
 def tree_root(size: int, get_node: GetNode) -> bytes:
     """The root of the tree of the first `size` leaves (EMPTY_ROOT for 0)."""
     return EMPTY_ROOT if size == 0 else subtree_hash(0, size, get_node)
@@ -109,10 +112,24 @@ def append_nodes(size: int, leaf: bytes, get_node: GetNode) -> list[tuple[int, i
     return nodes
 
 
-def inclusion_path(index: int, size: int, get_node: GetNode) -> list[bytes]:
-    """PATH(m, D[n]) of RFC 6962 §2.1.1, leaf-side first."""
+def inclusion_path(
+    index: int, size: int, get_node: GetNode, memo: dict[tuple[int, int], bytes] | None = None
+) -> list[bytes]:
+    """PATH(m, D[n]) of RFC 6962 §2.1.1, leaf-side first.
+
+    `memo` (optional, caller-owned) keeps subtree hashes across calls on the same tree: the
+    proofs of a sync batch's consecutive leaves share most of their right-edge subtrees."""
     if not 0 <= index < size:
         raise ValueError(f"leaf index {index} is not in a tree of size {size}")
+
+    def subtree_hash(start: int, end: int, get: GetNode) -> bytes:
+        if memo is None:
+            return _subtree_hash(start, end, get)
+        found = memo.get((start, end))
+        if found is None:
+            found = memo[(start, end)] = _subtree_hash(start, end, get)
+        return found
+
     path: list[bytes] = []
     start, end = 0, size
     while end - start > 1:  # walk down, collecting siblings root-side first

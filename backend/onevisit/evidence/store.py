@@ -76,18 +76,18 @@ class ChainHead:
 
 
 async def chain_heads(devices: Sequence[str]) -> dict[str, ChainHead]:
-    """The last stored event of each device (absent: the device has sent nothing yet)."""
-    heads: dict[str, ChainHead] = {}
-    for device in sorted(set(devices)):
-        row = (
-            await EventRow.select(EventRow.seq, EventRow.hash)
-            .where(EventRow.device_id == device)
-            .order_by(EventRow.seq, ascending=False)
-            .first()
-        )
-        if row is not None:
-            heads[device] = ChainHead(row["seq"], row["hash"])
-    return heads
+    """The last stored event of each device (absent: the device has sent nothing yet), in one
+    query: the unique (device_id, seq) index answers each MAX directly."""
+    wanted = sorted(set(devices))
+    if not wanted:
+        return {}
+    marks = ", ".join("{}" for _ in wanted)
+    rows = await EventRow.raw(
+        "SELECT e.device_id, e.seq, e.hash FROM event e WHERE e.device_id IN "
+        f"({marks}) AND e.seq = (SELECT MAX(m.seq) FROM event m WHERE m.device_id = e.device_id)",
+        *wanted,
+    )
+    return {r["device_id"]: ChainHead(r["seq"], r["hash"]) for r in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,8 +170,9 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
             ack.status, ack.log_index, ack.received_ms = "accepted", done.log_index, received
         checkpoint = await sign_checkpoint(appender) if accepted else None
     if checkpoint is not None:
+        memo: dict[tuple[int, int], bytes] = {}  # the batch's proofs share right-edge subtrees
         for _, _, ack in to_store:
-            path = merkle.inclusion_path(ack.log_index, appender.size, appender._get)
+            path = merkle.inclusion_path(ack.log_index, appender.size, appender._get, memo)
             ack.inclusion = {
                 "index": ack.log_index,
                 "size": appender.size,
