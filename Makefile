@@ -67,6 +67,8 @@ lint: install-test
 
 bench: install-test postgres
 	$(BIN)/python benchmarks/import_subjects.py
+	$(BIN)/python benchmarks/sync_ingest.py
+	$(BIN)/python benchmarks/photo_derivatives.py
 
 clean:
 	rm -rf $(VENV) var
