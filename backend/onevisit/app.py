@@ -54,6 +54,8 @@ def error_response(_: Request, exc: Exception) -> Response[dict[str, Any]]:
         error = AppError("request.invalid", str(exc.detail), errors=exc.extra or [])
     elif isinstance(exc, HTTPException) and exc.status_code in _HTTP_CODES:
         error = AppError(_HTTP_CODES[exc.status_code])
+    elif isinstance(exc, RecursionError):  # a body nested thousands deep: bad input, not ours
+        error = AppError("request.invalid", "nested too deeply")
     else:
         log.exception("unhandled error", exc_info=exc)
         error = AppError("server.error")

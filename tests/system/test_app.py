@@ -45,3 +45,12 @@ async def test_logout_with_csrf_ends_the_session(as_role):
     assert r.status_code == 204
     r = await me.client.get("/api/auth/me")
     assert (r.status_code, r.json()["code"]) == (401, "auth.required")
+
+
+async def test_deeply_nested_json_is_a_coded_400(as_role):
+    admin = await as_role(Role.admin)
+    r = await admin.client.post(
+        "/api/subjects", content=b"[" * 100_000, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert r.json()["code"] == "request.invalid"
