@@ -4,6 +4,7 @@ acknowledged, offline gaps, duplicate resends (a lost response) and recovery fro
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from onevisit.simulate.setup import Member
 __all__ = ["BATCH", "SimPhone", "Tally"]
 
 BATCH = 200  # events per POST /api/sync (the server takes ≤ 500)
+RETRIES = 60  # ~45 s of backoff: rides out a server restart
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Tally:
     offline_gaps: int = 0
     faults: int = 0  # deliberately wrong events (scenario: expected rejections)
     resigned: int = 0
+    retries: int = 0  # sends repeated because the network or the server was down
     rejected: Counter[str] = field(default_factory=Counter)  # code → count
     unexpected: list[str] = field(default_factory=list)  # what went wrong, one line each
 
@@ -86,7 +89,20 @@ class SimPhone:
     async def _post(self, batch: list[SignedEvent]) -> list[dict[str, Any]]:
         self.tally.batches += 1
         self.tally.sent += len(batch)
-        r = await self.client.post("/api/sync", json={"events": [e.wire() for e in batch]})
+        body = {"events": [e.wire() for e in batch]}
+        # As a phone does: no network or a server restarting is not a failure, try again with
+        # backoff. A batch stored just before the connection died comes back as "duplicate".
+        for attempt in range(RETRIES):
+            try:
+                r = await self.client.post("/api/sync", json=body)
+            except httpx.TransportError:
+                r = None
+            if r is not None and r.status_code < 500:
+                break
+            self.tally.retries += 1
+            await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
+        else:
+            raise RuntimeError(f"sync unreachable after {RETRIES} tries")
         if r.status_code != 200:
             raise RuntimeError(f"sync answered {r.status_code}: {r.text[:300]}")
         acks = r.json()["acks"]

@@ -98,10 +98,10 @@ async def _pick_matters(rng: random.Random) -> tuple[dict[str, str], dict[str, i
 
 
 def _departments_of_phones(deps: list[str], phones: int) -> list[str]:
-    """Phone i's department: the first four make one full group (2 initiator + 1 + 1), the
-    rest cycle initiator, second, third."""
-    base = [deps[0], deps[0], deps[1], deps[2]]
-    return (base + [deps[i % 3] for i in range(phones - 4)])[:phones]
+    """Phone i's department, cycling in the shape of a group (2 initiator + 1 + 1): every four
+    phones make a full group, and the initiator — the largest department — gets half."""
+    shape = [deps[0], deps[0], deps[1], deps[2]]
+    return [shape[i % 4] for i in range(phones)]
 
 
 async def _user_for(inspector: dict) -> str:
