@@ -114,6 +114,9 @@ CATALOGUE: dict[str, Problem] = {
         409, "执法检查人员编号已存在", "An inspector with this code exists"
     ),
     "inspector.invalid": Problem(400, "执法检查人员信息不正确", "The inspector is invalid"),
+    "inspector.certificate_taken": Problem(
+        409, "执法证号已属于其他执法检查人员", "Another inspector has this certificate number"
+    ),
     "user.unknown": Problem(404, "用户不存在", "Unknown user"),
     "import.format": Problem(
         400, "文件格式无法识别（仅支持 .xlsx 和 .csv）", "Unreadable file (.xlsx or .csv only)"

@@ -154,12 +154,15 @@ async def test_matters(as_role, make_department):
     admin = await as_role(Role.admin)
     r = await admin.client.post("/api/matters", json=matter_body(other))
     assert r.status_code == 201
+    code = r.json()["code"]
     r = await coordinator.client.put(
-        f"/api/matters/{r.json()['code']}", json=matter_body(coordinator.department)
+        f"/api/matters/{code}", json=matter_body(coordinator.department, code=code)
     )
     assert_error(r, 403, "auth.department_forbidden")
     assert_error(
-        await admin.client.put("/api/matters/nope", json=matter_body(other)), 404, "matter.unknown"
+        await admin.client.put("/api/matters/nope", json=matter_body(other, code="nope")),
+        404,
+        "matter.unknown",
     )
 
 

@@ -30,9 +30,9 @@ from onevisit.directory.schemas import (
     MatterList,
     MatterOut,
     SubjectDetail,
-    SubjectFields,
     SubjectIn,
     SubjectList,
+    SubjectUpdate,
 )
 from onevisit.errors import AppError
 
@@ -54,6 +54,12 @@ def _only(caller: Caller) -> str | None:
     return None if caller.role is Role.admin else (caller.department or "")
 
 
+def _no_nul(*values: str | None) -> None:
+    """A NUL character is in no stored text (PostgreSQL text cannot hold one)."""
+    if any(v and "\x00" in v for v in values):
+        raise AppError("request.invalid", "参数含有 NUL 字符")
+
+
 class DepartmentController(Controller):
     path = "/api/departments"
     tags = ("directory",)
@@ -73,6 +79,7 @@ class MatterController(Controller):
 
     @get("/", guards=[ANY_ROLE])
     async def list_matters(self, department: FromQuery[str | None] = None) -> MatterList:
+        _no_nul(department)
         return MatterList(matters=await matters.list_matters(department=department or None))
 
     @post("/", guards=[MANAGERS])
@@ -121,7 +128,7 @@ class SubjectController(Controller):
 
     @put("/{subject_id:str}", guards=[MANAGERS])
     async def update_subject(
-        self, request: Request, subject_id: FromPath[str], data: JSONBody[SubjectFields]
+        self, request: Request, subject_id: FromPath[str], data: JSONBody[SubjectUpdate]
     ) -> SubjectDetail:
         return await subjects.update_subject(
             subject_id=subject_id, data=data, actor=_caller(request).user_id
@@ -136,6 +143,8 @@ class InspectorController(Controller):
     async def list_inspectors(
         self, request: Request, department: FromQuery[str | None] = None
     ) -> InspectorList:
+        _no_nul(department)
+        department = department or None  # ?department= (empty) is no filter
         only = _only(_caller(request))
         if only is not None and department not in (None, only):
             raise AppError("auth.department_forbidden", department=department)

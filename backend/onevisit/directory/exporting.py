@@ -18,7 +18,7 @@ from onevisit.errors import AppError
 __all__ = ["MEDIA_TYPES", "export_file"]
 
 MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # the response adds "; charset=utf-8" to text/* types
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 _LIST_SEP = ";"

@@ -29,6 +29,7 @@ __all__ = [
     "check_subject_id",
     "check_text",
     "degrees_from_e6",
+    "has_control",
     "normalise_subject_id",
     "parse_bool",
     "parse_category",
@@ -86,6 +87,9 @@ _CODE = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 # Plain decimal degrees with at most six decimals: micro-degrees by moving the point (exact).
 _PLAIN_DEGREES = re.compile(r"(-?[0-9]{1,3})(?:\.([0-9]{1,6}))?")
 _SIX_DECIMALS = re.compile(r"-?[0-9]{1,3}\.[0-9]{6}(?:\n-?[0-9]{1,3}\.[0-9]{6})*")
+# C0 control characters and DEL: never in one-line text; multi-line text keeps tab and newlines.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _E6 = 1_000_000
 _MICRO = Decimal("0.000001")
 
@@ -197,12 +201,22 @@ def parse_methods(field: str, cell: str) -> list[str]:
 # --- checks: typed values (from a file, JSON or the demo) to clean values ---------------------
 
 
-def check_text(field: str, value: Any, *, max_len: int, required: bool = False) -> str:
+def has_control(text: str, *, multiline: bool = False) -> bool:
+    """Whether text holds a control character (C0 or DEL; multi-line text may hold tab, CR and
+    LF). They break .xlsx files and PostgreSQL text (NUL), so no directory text keeps one."""
+    return (_CONTROL_MULTILINE if multiline else _CONTROL).search(text) is not None
+
+
+def check_text(
+    field: str, value: Any, *, max_len: int, required: bool = False, multiline: bool = False
+) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise FieldError(field, "import.value_invalid", "须为文本")
     value = value.strip()
+    if has_control(value, multiline=multiline):
+        raise FieldError(field, "import.value_invalid", "含有不可见的控制字符")
     if required and not value:
         raise FieldError(field, "import.required", field)
     if len(value) > max_len:

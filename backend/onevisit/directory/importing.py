@@ -25,8 +25,8 @@ from typing import Any
 from onevisit.directory import fields as F
 from onevisit.directory.columns import map_header
 from onevisit.directory.departments import department_ids
-from onevisit.directory.inspectors import known_subjects, write_inspectors
-from onevisit.directory.matters import write_matters
+from onevisit.directory.inspectors import certificate_holders, known_subjects, write_inspectors
+from onevisit.directory.matters import same_matter, stored_matters, write_matters
 from onevisit.directory.records import (
     SUBJECT_CHECKS,
     SUBJECT_FIELDS,
@@ -38,7 +38,7 @@ from onevisit.directory.records import (
 )
 from onevisit.directory.schemas import ImportResult
 from onevisit.directory.subjects import write_subjects
-from onevisit.directory.tables import Inspector, Matter
+from onevisit.directory.tables import Inspector
 from onevisit.directory.tabular import Table, read_table
 from onevisit.errors import CATALOGUE, AppError
 
@@ -224,7 +224,11 @@ def parse_subjects(table: Table) -> tuple[list[tuple], list[str], _Rows]:
     checked: dict[str, list[Any]] = {}
     failed = False
     for field, check in SUBJECT_CHECKS:
-        if field in SUBJECT_TEXTS and _extremes_pass(check, cells_of[field], len):
+        if (
+            field in SUBJECT_TEXTS
+            and _extremes_pass(check, cells_of[field], len)
+            and not F.has_control("".join(cells_of[field]))
+        ):
             checked[field], bad = list(cells_of[field]), False  # cells are stripped (read_table)
         elif check is not None:
             check = _compose(check, parsers.get(field))
@@ -340,11 +344,19 @@ async def _inspector_records(table: Table, only: str | None) -> tuple[list[dict]
     for number, code, department in owners:
         _check_department(rows, number, code, department, ids, before, only)
     named = await known_subjects([s for _, r in parsed for s in r["conflicts"]])
-    records, seen = [], {}
+    holders = await certificate_holders([r["certificate_no"] for _, r in parsed])
+    records, seen, certificates = [], {}, {}
     for number, record in parsed:
         first = seen.setdefault(record["code"], number)
         if first != number:
             rows.add(number, "code", "import.duplicate", f"{record['code']} 与第 {first} 行重复")
+        cert = record["certificate_no"]
+        first = certificates.setdefault(cert, number)
+        if first != number:
+            rows.add(number, "certificate_no", "import.duplicate", f"{cert} 与第 {first} 行重复")
+        elif holders.get(cert, record["code"]) != record["code"]:
+            detail = f"{cert} 已属于执法检查人员 {holders[cert]}"
+            rows.add(number, "certificate_no", "import.duplicate", detail)
         for s in record["conflicts"]:
             if s not in named:
                 rows.add(number, "conflicts", "subject.unknown", s)
@@ -387,7 +399,8 @@ async def _matter_records(table: Table, only: str | None) -> tuple[list[dict], _
             seen[code or f"#{number}"] = number
             groups.append((number, code, head, [item]))
     ids = await department_ids()
-    before = await _existing_departments(Matter, [g[1] for g in groups])
+    stored = await stored_matters([g[1] for g in groups])
+    before = {code: m["department"] for code, m in stored.items()}
     records = []
     for number, code, head, items in groups:
         errs: list[F.FieldError] = []
@@ -407,7 +420,10 @@ async def _matter_records(table: Table, only: str | None) -> tuple[list[dict], _
             if e.field.startswith("item_"):
                 at = next((n for n, t, _ in items if not t), number)
             rows.add(at, e.field, e.code, e.detail)
-        _check_department(rows, number, code, head["department"], ids, before, only)
+        old = stored.get(code)
+        if only is None or record is None or old is None or not same_matter(record, old):
+            # an unchanged matter of another department is skipped, not forbidden
+            _check_department(rows, number, code, head["department"], ids, before, only)
         if record is not None:
             records.append(record)
     return records, rows

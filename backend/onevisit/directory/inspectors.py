@@ -19,6 +19,7 @@ from onevisit.directory.tables import Inspector, InspectorConflict, Subject
 from onevisit.errors import AppError
 
 __all__ = [
+    "certificate_holders",
     "create_inspector",
     "declare_conflict",
     "list_inspectors",
@@ -79,6 +80,16 @@ async def known_subjects(subject_ids: Sequence[str]) -> set[str]:
     return {r["subject_id"] for r in rows}
 
 
+async def certificate_holders(certificates: Sequence[str]) -> dict[str, str]:
+    """执法证号 → the code of the stored inspector holding it."""
+    if not certificates:
+        return {}
+    rows = await Inspector.select(Inspector.certificate_no, Inspector.code).where(
+        Inspector.certificate_no.is_in(list(set(certificates)))
+    )
+    return {r["certificate_no"]: r["code"] for r in rows}
+
+
 async def write_inspectors(
     records: Sequence[dict[str, Any]],
     *,
@@ -98,10 +109,16 @@ async def write_inspectors(
         unknown = named - await known_subjects(list(named))
         if unknown:
             raise AppError("subject.unknown", "、".join(sorted(unknown)))
+        holders = await certificate_holders([r["certificate_no"] for r in records])
         todo: list[tuple[dict, dict | None]] = []
         unchanged = 0
         for record in records:
             old = existing.get(record["code"])
+            holder = holders.setdefault(record["certificate_no"], record["code"])
+            if holder != record["code"]:  # one certificate, one inspector
+                raise AppError(
+                    "inspector.certificate_taken", record["certificate_no"], inspector=holder
+                )
             if record["department"] not in ids:
                 raise AppError("department.unknown", record["department"])
             for dep in (record["department"], old and old["department"]):
@@ -183,6 +200,8 @@ async def create_inspector(
 async def update_inspector(
     *, code: str, data: InspectorIn, actor: str, only_department: str | None = None
 ) -> InspectorOut:
+    if data.code != code:
+        raise AppError("request.invalid", "请求体中的 code 与路径不一致")
     record = _clean(data, code)
     await write_inspectors(
         [record], actor=actor, source="api", expect="existing", only_department=only_department
@@ -195,8 +214,10 @@ async def declare_conflict(
 ) -> ConflictOut:
     """Declaring the same pair again is not an error: the first declaration is returned."""
     subject_id = normalise_subject_id(subject_id)
+    if "\x00" in code or "\x00" in subject_id:  # no code or id holds one (nor can PostgreSQL)
+        raise AppError("request.invalid", "编码含有 NUL 字符")
     try:
-        reason = check_text("reason", reason, max_len=2000)
+        reason = check_text("reason", reason, max_len=2000, multiline=True)
     except FieldError as exc:
         raise exc.to_app_error() from None
     async with write_transaction():

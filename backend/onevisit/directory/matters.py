@@ -14,7 +14,14 @@ from onevisit.directory.schemas import CheckItemOut, ImportResult, MatterIn, Mat
 from onevisit.directory.tables import CheckItem, Matter
 from onevisit.errors import AppError
 
-__all__ = ["create_matter", "list_matters", "update_matter", "write_matters"]
+__all__ = [
+    "create_matter",
+    "list_matters",
+    "same_matter",
+    "stored_matters",
+    "update_matter",
+    "write_matters",
+]
 
 _FIELDS = (
     "name",
@@ -73,8 +80,13 @@ async def list_matters(*, department: str | None = None) -> list[MatterOut]:
     return [_out(m) for m in await _load(department=department)]
 
 
-def _same(record: dict[str, Any], old: dict[str, Any]) -> bool:
+def same_matter(record: dict[str, Any], old: dict[str, Any]) -> bool:
     return all(record[k] == old[k] for k in ("department", "items", *_FIELDS))
+
+
+async def stored_matters(codes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The stored matters of these codes, as clean records by code."""
+    return {m["code"]: m for m in await _load(list(codes))}
 
 
 async def write_matters(
@@ -96,6 +108,11 @@ async def write_matters(
         unchanged = 0
         for record in records:
             old = existing.get(record["code"])
+            if expect == "any" and old is not None and same_matter(record, old):
+                # an unchanged matter of another department (the one list, exported whole and
+                # imported back by a coordinator) is not a change: nothing to forbid
+                unchanged += 1
+                continue
             if record["department"] not in ids:
                 raise AppError("department.unknown", record["department"])
             for dep in (record["department"], old and old["department"]):
@@ -105,7 +122,7 @@ async def write_matters(
                 raise AppError("matter.unknown", record["code"])
             if old is not None and expect == "new":
                 raise AppError("matter.exists", record["code"])
-            if old is not None and _same(record, old):
+            if old is not None and same_matter(record, old):
                 unchanged += 1
             else:
                 todo.append((record, old))
@@ -184,6 +201,8 @@ async def create_matter(
 async def update_matter(
     *, code: str, data: MatterIn, actor: str, only_department: str | None = None
 ) -> MatterOut:
+    if data.code != code:
+        raise AppError("request.invalid", "请求体中的 code 与路径不一致")
     record = _clean(data, code)
     await write_matters(
         [record], actor=actor, source="api", expect="existing", only_department=only_department

@@ -22,6 +22,7 @@ from onevisit.directory.fields import (
     check_e6,
     check_subject_id,
     check_text,
+    has_control,
     normalise_subject_id,
     parse_category,
     parse_kind,
@@ -101,6 +102,8 @@ def _str_list(
     out: list[str] = []
     for item in value:
         item = item.strip()
+        if has_control(item):
+            raise FieldError(field, "import.value_invalid", "含有不可见的控制字符")
         if allowed is not None and item not in allowed:
             detail = f"“{item}”不在 {', '.join(allowed)}"
             raise FieldError(field, code or "import.value_invalid", detail)
@@ -138,7 +141,8 @@ SUBJECT_CHECKS: tuple[tuple[str, Callable[[Any], Any] | None], ...] = (
     ("last_inspected", partial(as_date, "last_inspected")),
     ("tags", partial(_str_list, "tags")),
 )
-# The text fields: their check of a stripped text depends on its length only.
+# The text fields: their check of a stripped text depends on its length and on whether it holds a
+# control character only.
 SUBJECT_TEXTS = frozenset(
     f for f, c in SUBJECT_CHECKS if isinstance(c, partial) and c.func is check_text
 )
@@ -212,8 +216,8 @@ def _items(value: Any) -> list[tuple[str, str]]:
         text, basis = (item.get("text"), item.get("basis")) if isinstance(item, Mapping) else item
         items.append(
             (
-                check_text("item_text", text, max_len=2000, required=True),
-                check_text("item_basis", basis, max_len=2000),
+                check_text("item_text", text, max_len=2000, required=True, multiline=True),
+                check_text("item_basis", basis, max_len=2000, multiline=True),
             )
         )
     return items
@@ -229,8 +233,8 @@ def clean_matter(v: Mapping[str, Any]) -> dict[str, Any]:
         "name": c(check_text, "name", v.get("name"), max_len=256, required=True),
         "category": category,
         "ratio_cap": c(_ratio_cap, category, v.get("ratio_cap")),
-        "basis": c(check_text, "basis", v.get("basis"), max_len=20000),
-        "content": c(check_text, "content", v.get("content"), max_len=20000),
+        "basis": c(check_text, "basis", v.get("basis"), max_len=20000, multiline=True),
+        "content": c(check_text, "content", v.get("content"), max_len=20000, multiline=True),
         "methods": c(
             _str_list, "methods", v.get("methods"), allowed=METHODS, code="matter.invalid"
         ),

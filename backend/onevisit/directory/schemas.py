@@ -115,6 +115,12 @@ class SubjectFields(_S):
     version: int | None = None  # if given, the version this edit replaces (else 409)
 
 
+class SubjectUpdate(SubjectFields, kw_only=True):
+    """The body of PUT /api/subjects/{subject_id}: a subject_id, if given, must be the path's."""
+
+    subject_id: str | None = None
+
+
 class SubjectIn(SubjectFields, kw_only=True):
     subject_id: str
 

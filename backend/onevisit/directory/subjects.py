@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
 
+from piccolo.columns.combination import WhereRaw
+
 from onevisit.db import bulk_insert, is_sqlite, write_transaction
 from onevisit.directory.bulk import bulk_update, fetch_by_keys
 from onevisit.directory.fields import normalise_subject_id
@@ -24,6 +26,7 @@ from onevisit.directory.schemas import (
     SubjectFields,
     SubjectIn,
     SubjectOut,
+    SubjectUpdate,
 )
 from onevisit.directory.tables import Subject, SubjectHistory
 from onevisit.errors import AppError
@@ -164,7 +167,10 @@ async def create_subject(*, data: SubjectIn, actor: str) -> SubjectDetail:
     return await get_subject(subject_id=record[0])
 
 
-async def update_subject(*, subject_id: str, data: SubjectFields, actor: str) -> SubjectDetail:
+async def update_subject(*, subject_id: str, data: SubjectUpdate, actor: str) -> SubjectDetail:
+    given = data.subject_id
+    if given is not None and normalise_subject_id(given) != normalise_subject_id(subject_id):
+        raise AppError("request.invalid", "请求体中的 subject_id 与路径不一致")
     record = _clean({**_values(data), "subject_id": subject_id})
     await write_subjects(
         [record], actor=actor, source="api", expect="existing", version=data.version
@@ -182,6 +188,8 @@ def _out(row: dict[str, Any], cls: type = SubjectOut, **extra: Any) -> Any:
 
 async def get_subject(*, subject_id: str) -> SubjectDetail:
     subject_id = normalise_subject_id(subject_id)
+    if "\x00" in subject_id:  # no id holds one (and PostgreSQL text cannot)
+        raise AppError("subject.unknown", subject_id=subject_id.replace("\x00", "\ufffd"))
     row = (
         await Subject.select()
         .where(Subject.subject_id == subject_id)
@@ -209,19 +217,24 @@ async def list_subjects(
     offset: int = 0,
 ) -> tuple[list[SubjectOut], int]:
     """q matches a name (substring) or a subject id (prefix, case-insensitive)."""
-    where = []
+    if not 1 <= limit <= 500 or not 0 <= offset <= 1_000_000_000:
+        raise AppError("request.invalid", "limit 须为 1–500，offset 须为 0–10⁹")
+    if any("\x00" in v for v in (q, region, credit_class, kind)):
+        raise AppError("request.invalid", "查询条件含有 NUL 字符")
+    where: list[Any] = []
     q = q.strip()
     if q:
         prefix = normalise_subject_id(q)
-        # LIKE wildcards in q are dropped: neither engine escapes them the same way
-        pattern = q.replace("%", "").replace("_", "").replace("\\", "")
+        # SQLite's LIKE already ignores ASCII case; it has no ILIKE
+        like = "LIKE" if is_sqlite() else "ILIKE"
         where.append(
-            # SQLite's LIKE already ignores ASCII case; it has no ILIKE (piccolo warns)
-            (Subject.name.like if is_sqlite() else Subject.name.ilike)(f"%{pattern}%")
+            WhereRaw(f"name {like} {{}} ESCAPE '\\'", f"%{_like_escape(q)}%")
             | ((Subject.subject_id >= prefix) & (Subject.subject_id < prefix + "\uffff"))
         )
     if region:  # a region code matches itself and the areas below it
-        where.append(Subject.region_code.like(region.strip().replace("%", "") + "%"))
+        where.append(
+            WhereRaw("region_code LIKE {} ESCAPE '\\'", _like_escape(region.strip()) + "%")
+        )
     if credit_class:
         where.append(Subject.credit_class == credit_class.strip().upper())
     if kind:
@@ -231,8 +244,13 @@ async def list_subjects(
     for condition in where:
         query = query.where(condition)
         count = count.where(condition)
-    rows = await query.limit(max(1, min(limit, 500))).offset(max(0, offset))
+    rows = await query.limit(limit).offset(offset)
     return [_out(r) for r in rows], await count
+
+
+def _like_escape(text: str) -> str:
+    """text matched literally by LIKE … ESCAPE '\\' (its % and _ are not wildcards)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def subjects_as_of(revision: int) -> list[SubjectOut]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from onevisit.errors import AppError
+from onevisit.errors import CATALOGUE, AppError
 
 __all__ = ["Table", "read_table", "write_table"]
 
@@ -59,9 +60,12 @@ def _csv_lines(data: bytes) -> Iterable[list[str]]:
             raise AppError("import.format", "无法识别的文本编码") from None
     try:
         strip = str.strip
-        return [list(map(strip, row)) for row in csv.reader(io.StringIO(text, newline=""))]
+        rows = [list(map(strip, row)) for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
         raise AppError("import.format", f"CSV 格式错误：{exc}") from None
+    if "'" in text:  # exported cells that would start a formula carry a leading '
+        rows = [list(map(_csv_unescape, row)) for row in rows]
+    return rows
 
 
 def _cell(value: Any) -> str:
@@ -78,20 +82,85 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _xlsx_lines(data: bytes) -> list[list[str]]:
+_NO_RESULT = "公式单元格没有计算结果，请在 Excel 中另存为数值"
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of an .xlsx holds a formula (<f> element): cheap, so that only such
+    files are read a second time."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return any(
+                _FORMULA_TAG.search(z.read(name))
+                for name in z.namelist()
+                if name.startswith("xl/worksheets/") and name.endswith(".xml")
+            )
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return False
+
+
+def _xlsx_rows(data: bytes, *, data_only: bool) -> list[list[Any]]:
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise AppError("import.format", f"无法读取 .xlsx 文件：{type(exc).__name__}") from None
     try:
-        sheet = book.worksheets[0]
-        return [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
     except Exception as exc:  # any corrupt part of the zip is a format error
         raise AppError("import.format", f"无法读取 .xlsx 文件：{type(exc).__name__}") from None
     finally:
         book.close()
+
+
+def _xlsx_lines(data: bytes) -> list[list[str]]:
+    """The cells' values as Excel last computed them. A formula without a stored result (files
+    made by programs, not by Excel) is a row error: its value is unknown, never blank."""
+    rows = _xlsx_rows(data, data_only=True)
+    if _has_formulas(data):
+        formulas = _xlsx_rows(data, data_only=False)
+        missing = [
+            (number, col)
+            for number, (row, raw) in enumerate(zip(rows, formulas, strict=False), start=1)
+            for col, (value, formula) in enumerate(zip(row, raw, strict=False))
+            if value is None and isinstance(formula, str) and formula.startswith("=")
+        ]
+        if missing:
+            header = [_cell(v) for v in rows[0]] if rows else []
+            message = CATALOGUE["import.value_invalid"].zh + "：" + _NO_RESULT
+            errors = [
+                {
+                    "row": number,
+                    "column": header[col] if col < len(header) and header[col] else str(col + 1),
+                    "code": "import.value_invalid",
+                    "message": message,
+                }
+                for number, col in missing
+            ]
+            raise AppError("import.rows_invalid", f"{len(errors)} 处错误", errors=errors)
+    return [[_cell(v) for v in row] for row in rows]
+
+
+# A CSV cell starting with one of these is a formula to a spreadsheet (CSV injection): exports
+# put a ' before it (and before such a cell that already starts with quotes), imports drop it.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def _csv_escape(value: Any) -> Any:
+    if (
+        isinstance(value, str)
+        and value.lstrip("'").startswith(_FORMULA_START)
+        and not _NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def _csv_unescape(cell: str) -> str:
+    return cell[1:] if cell[:1] == "'" and cell.lstrip("'").startswith(_FORMULA_START) else cell
 
 
 def write_table(header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> bytes:
@@ -100,24 +169,29 @@ def write_table(header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) 
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([list(map(_csv_escape, row)) for row in rows])
         return ("\ufeff" + out.getvalue()).encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         book = Workbook(write_only=True)
         sheet = book.create_sheet()
 
         def text(value: Any) -> Any:
+            if not isinstance(value, str):
+                return value
+            # characters a workbook cannot hold (C0 controls) are dropped, never an error
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
             # openpyxl turns a str starting with "=" into a formula: keep it as text
-            if isinstance(value, str) and value.startswith("="):
+            if value.startswith("="):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.data_type = "s"
                 return cell
             return value
 
-        sheet.append(list(header))
+        sheet.append([text(v) for v in header])
         for row in rows:
             sheet.append([text(v) for v in row])
         buffer = io.BytesIO()

@@ -28,8 +28,10 @@ _VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
 _TO_VALUES = str.maketrans({c: chr(i) for i, c in enumerate(USCC_ALPHABET)})
 # Weights W_i = 3^(i) mod 31 for the 17 body positions (GB 32100-2015 §5).
 _WEIGHTS = [pow(3, i, 31) for i in range(17)]
-# First character: registration authority (1 机构编制, 5 民政, 9 工商, Y 其他 …).
-_AUTHORITIES = set("123456789ABCDEFGY")
+# First character: the registration authority GB 32100-2015 assigns (1 机构编制, 2 外交,
+# 3 司法行政, 4 文化, 5 民政, 6 旅游, 7 宗教, 8 工会, 9 工商, A 中央军委改革和编制办公室,
+# N 农业 (农村集体经济组织), Y 其他); B–G are not assigned.
+_AUTHORITIES = frozenset("123456789ANY")
 
 
 class IdKind(StrEnum):
