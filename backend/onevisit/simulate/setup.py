@@ -65,8 +65,10 @@ async def _ensure_directory() -> bool:
     return True
 
 
-async def _pick_matters(rng: random.Random) -> tuple[dict[str, str], dict[str, int]]:
-    """One active matter with check items for the initiator and two other departments."""
+async def _pick_matters(rng: random.Random, phones: int) -> tuple[dict[str, str], dict[str, int]]:
+    """One active matter with check items for the initiator and two other departments that
+    have enough active inspectors for their share of the phones (see _departments_of_phones);
+    other data in the database (tests share it) never makes a department too small to pick."""
     rows = await Matter.select(
         Matter.id, Matter.code, Matter.department.code.as_alias("dep")
     ).where(Matter.active == True)  # noqa: E712
@@ -80,13 +82,13 @@ async def _pick_matters(rng: random.Random) -> tuple[dict[str, str], dict[str, i
     for r in sorted(rows, key=lambda r: r["code"]):
         if n_items.get(r["id"]):
             by_dep.setdefault(r["dep"], []).append(r)
-    staffed = {
-        r["dep"]
-        for r in await Inspector.select(Inspector.department.code.as_alias("dep")).where(
-            Inspector.active == True  # noqa: E712
-        )
-    }
-    others = sorted(d for d in by_dep if d != INITIATOR and d in staffed)
+    staff: dict[str, int] = {}
+    for r in await Inspector.select(Inspector.department.code.as_alias("dep")).where(
+        Inspector.active == True  # noqa: E712
+    ):
+        staff[r["dep"]] = staff.get(r["dep"], 0) + 1
+    need = (phones + 3) // 4  # phones of each non-initiating department
+    others = sorted(d for d in by_dep if d != INITIATOR and staff.get(d, 0) >= need)
     if INITIATOR not in by_dep or len(others) < 2:
         raise RuntimeError("the directory needs matters of scjg and two other departments")
     chosen = [INITIATOR, *rng.sample(others, 2)]
@@ -162,7 +164,7 @@ async def prepare(*, phones: int, visits: int, seed: int) -> Plan:
         raise ValueError("a joint visit needs 4 phones (2 initiator + 1 + 1)")
     rng = random.Random(seed)
     loaded = await _ensure_directory()
-    matters, items = await _pick_matters(rng)
+    matters, items = await _pick_matters(rng, phones)
     deps = list(matters)
     members = await _members(deps, phones)
     task = await create_task(
