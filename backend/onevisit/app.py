@@ -18,6 +18,7 @@ from onevisit.auth.guards import SessionMiddleware
 from onevisit.config import get_settings
 from onevisit.db import engine, is_sqlite
 from onevisit.errors import AppError
+from onevisit.openapi import COMPONENTS, document_access
 
 __all__ = ["create_app"]
 
@@ -114,7 +115,7 @@ def create_app() -> Litestar:
         name="pwa",
         include_in_schema=False,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, *_area_routes(), pwa],
         middleware=[SessionMiddleware()],
         exception_handlers={Exception: error_response},
@@ -126,12 +127,15 @@ def create_app() -> Litestar:
             # JSON, not a UI page: the UIs load scripts from CDNs, which the CSP (and offline
             # sites) block. Any OpenAPI viewer can open /schema.
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            components=COMPONENTS,
         ),
         request_max_body_size=settings.max_import_bytes,
         response_headers=[],
         before_send=[_add_security_headers],
         debug=settings.debug,
     )
+    document_access(app)
+    return app
 
 
 async def _add_security_headers(message: Any, _scope: Any) -> None:

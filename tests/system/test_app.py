@@ -54,3 +54,25 @@ async def test_deeply_nested_json_is_a_coded_400(as_role):
     )
     assert r.status_code == 400
     assert r.json()["code"] == "request.invalid"
+
+
+async def test_schema_states_who_may_call_each_operation(client):
+    from tests.system.test_route_guards import PUBLIC
+
+    schema = (await client.get("/schema")).json()
+    assert "ErrorBody" in schema["components"]["schemas"]
+    assert schema["components"]["securitySchemes"]["session"]["in"] == "cookie"
+    seen = 0
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, op in operations.items():
+            seen += 1
+            public = any(path == p.replace(":str", "") for p in PUBLIC)
+            if public:
+                assert "Public: no sign-in." in op["description"], (method, path)
+            else:
+                assert "Roles: " in op["description"], (method, path)
+                assert op["security"] == [{"session": []}], (method, path)
+                assert {"401", "403"} <= set(op["responses"]), (method, path)
+    assert seen >= 30

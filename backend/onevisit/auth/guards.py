@@ -57,9 +57,13 @@ def allow(*roles: Role):
             raise AppError("auth.forbidden", required=sorted(allowed), role=caller.role.value)
 
     guard.__name__ = "allow_" + "_".join(sorted(allowed))
+    guard.roles = tuple(sorted(allowed))  # type: ignore[attr-defined]  # shown in /schema
     return guard
 
 
 def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     if caller_of(connection) is None:
         raise AppError("auth.required")
+
+
+signed_in.roles = tuple(sorted(Role))  # type: ignore[attr-defined]
