@@ -179,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    import logging
+
+    # demo and simulate talk to the app through httpx, which logs every request at INFO
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     args.fn(args)
 

@@ -5,6 +5,7 @@ from onevisit.auth.tables import User
 from onevisit.demo.dataset import build_demo_dataset
 from onevisit.demo.load import load_demo
 from onevisit.directory.tables import Inspector, Matter, Subject
+from onevisit.planning.tables import Task, Visit
 
 
 async def test_demo_loads_then_changes_nothing():
@@ -30,3 +31,8 @@ async def test_demo_loads_then_changes_nothing():
     assert second.directory["subjects"]["unchanged"] == 2000
     assert second.users_created == [] and second.users_existing == len(dataset.users)
     assert "users created: 0" in second.text()
+    # three completed joint visits the first time, none added the second
+    assert first.visits_completed == 3 and second.visits_completed == 0
+    tasks = await Task.select(Task.id).where(Task.created_by == "simulate")
+    assert len(tasks) == 1
+    assert await Visit.count().where(Visit.task == tasks[0]["id"]) == 3
