@@ -191,10 +191,11 @@ async def create_inspector(
     *, data: InspectorIn, actor: str, only_department: str | None = None
 ) -> InspectorOut:
     record = _clean(data)
-    await write_inspectors(
-        [record], actor=actor, source="api", expect="new", only_department=only_department
-    )
-    return await _one(record["code"])
+    async with write_transaction():  # answer with what this write stored
+        await write_inspectors(
+            [record], actor=actor, source="api", expect="new", only_department=only_department
+        )
+        return await _one(record["code"])
 
 
 async def update_inspector(
@@ -203,10 +204,11 @@ async def update_inspector(
     if data.code != code:
         raise AppError("request.invalid", "请求体中的 code 与路径不一致")
     record = _clean(data, code)
-    await write_inspectors(
-        [record], actor=actor, source="api", expect="existing", only_department=only_department
-    )
-    return await _one(record["code"])
+    async with write_transaction():  # answer with what this write stored
+        await write_inspectors(
+            [record], actor=actor, source="api", expect="existing", only_department=only_department
+        )
+        return await _one(record["code"])
 
 
 async def declare_conflict(

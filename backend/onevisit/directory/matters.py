@@ -192,10 +192,11 @@ async def create_matter(
     *, data: MatterIn, actor: str, only_department: str | None = None
 ) -> MatterOut:
     record = _clean(data)
-    await write_matters(
-        [record], actor=actor, source="api", expect="new", only_department=only_department
-    )
-    return await _one(record["code"])
+    async with write_transaction():  # answer with what this write stored
+        await write_matters(
+            [record], actor=actor, source="api", expect="new", only_department=only_department
+        )
+        return await _one(record["code"])
 
 
 async def update_matter(
@@ -204,7 +205,8 @@ async def update_matter(
     if data.code != code:
         raise AppError("request.invalid", "请求体中的 code 与路径不一致")
     record = _clean(data, code)
-    await write_matters(
-        [record], actor=actor, source="api", expect="existing", only_department=only_department
-    )
-    return await _one(record["code"])
+    async with write_transaction():  # answer with what this write stored
+        await write_matters(
+            [record], actor=actor, source="api", expect="existing", only_department=only_department
+        )
+        return await _one(record["code"])

@@ -163,8 +163,9 @@ def _clean(values: dict[str, Any]) -> tuple:
 
 async def create_subject(*, data: SubjectIn, actor: str) -> SubjectDetail:
     record = _clean(_values(data))
-    await write_subjects([record], actor=actor, source="api", expect="new")
-    return await get_subject(subject_id=record[0])
+    async with write_transaction():  # answer with what this write stored, not a later one
+        await write_subjects([record], actor=actor, source="api", expect="new")
+        return await get_subject(subject_id=record[0])
 
 
 async def update_subject(*, subject_id: str, data: SubjectUpdate, actor: str) -> SubjectDetail:
@@ -172,10 +173,11 @@ async def update_subject(*, subject_id: str, data: SubjectUpdate, actor: str) ->
     if given is not None and normalise_subject_id(given) != normalise_subject_id(subject_id):
         raise AppError("request.invalid", "请求体中的 subject_id 与路径不一致")
     record = _clean({**_values(data), "subject_id": subject_id})
-    await write_subjects(
-        [record], actor=actor, source="api", expect="existing", version=data.version
-    )
-    return await get_subject(subject_id=record[0])
+    async with write_transaction():  # answer with the version this edit wrote
+        await write_subjects(
+            [record], actor=actor, source="api", expect="existing", version=data.version
+        )
+        return await get_subject(subject_id=record[0])
 
 
 def _values(data: SubjectFields) -> dict[str, Any]:
