@@ -79,12 +79,15 @@ async def lifespan(_: Litestar):
     # the server's keys (0600 files) and the log's name exist from the first start, in var/
     log_key(), event_key(), log_name()
     db = engine()
-    if not is_sqlite():  # SQLite has no pool (piccolo only warns)
+    # SQLite has no pool (piccolo only warns). The engine is process-wide: an app started
+    # inside another (onevisit demo simulates through one) must not close the pool it found.
+    owns_pool = not is_sqlite() and getattr(db, "pool", None) is None
+    if owns_pool:
         await db.start_connection_pool(max_size=10)
     try:
         yield
     finally:
-        if not is_sqlite():
+        if owns_pool:
             await db.close_connection_pool()
 
 
