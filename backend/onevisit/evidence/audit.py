@@ -4,7 +4,6 @@ evidence/verify.py reads the database and the media store and feeds them through
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +21,6 @@ __all__ = [
     "VerifyReport",
     "checkpoint_problems",
     "event_problems",
-    "media_refs",
 ]
 
 Problem = tuple[str, str]  # (kind, detail)
@@ -78,18 +76,6 @@ class VerifyReport:
             f"{c.nodes} nodes, {c.checkpoints} checkpoints ({latest}), {c.media} media files, "
             f"{c.confirmations} confirmations ({c.passkey_confirmations} by passkey)"
         )
-
-
-def media_refs(value: Any) -> Iterator[dict[str, Any]]:
-    """Every media reference {"sha256","bytes","mime"} anywhere in a body (§3)."""
-    if isinstance(value, dict):
-        if {"sha256", "bytes", "mime"} <= value.keys():
-            yield value
-        for v in value.values():
-            yield from media_refs(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from media_refs(v)
 
 
 def event_problems(

@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ __all__ = [
     "event_hash",
     "leaf_input",
     "media_hashes",
+    "media_refs",
     "parse_event",
     "parse_leaf_input",
     "sign_event",
@@ -295,16 +297,19 @@ def _load_p256_spki(spki_der: bytes) -> ec.EllipticCurvePublicKey:
     return key
 
 
-def media_hashes(body: Any) -> list[str]:
+def media_refs(value: Any) -> Iterator[dict[str, Any]]:
     """Every media reference {"sha256", "bytes", "mime"} anywhere in a body (§3), in order."""
-    found: list[str] = []
-    stack = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("sha256"), str) and "bytes" in node and "mime" in node:
-                found.append(node["sha256"])
-            stack.extend(reversed(list(node.values())))
-        elif isinstance(node, list):
-            stack.extend(reversed(node))
+    if isinstance(value, dict):
+        if {"sha256", "bytes", "mime"} <= value.keys():
+            yield value
+        for v in value.values():
+            yield from media_refs(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from media_refs(v)
+
+
+def media_hashes(body: Any) -> list[str]:
+    """The distinct hashes a body references, in order (the media_ref index of the store)."""
+    found = [r["sha256"] for r in media_refs(body) if isinstance(r["sha256"], str)]
     return list(dict.fromkeys(found))

@@ -34,7 +34,6 @@ from onevisit.evidence.audit import (
     VerifyReport,
     checkpoint_problems,
     event_problems,
-    media_refs,
 )
 from onevisit.evidence.confirm import (
     ConfirmationKeys,
@@ -42,7 +41,7 @@ from onevisit.evidence.confirm import (
     load_confirmation_keys,
 )
 from onevisit.evidence.errors import EvidenceError
-from onevisit.evidence.events import SERVER_DEVICE, Event, device_id_of, parse_event
+from onevisit.evidence.events import SERVER_DEVICE, Event, device_id_of, media_refs, parse_event
 from onevisit.evidence.events import parse_leaf_input as _parse_leaf
 from onevisit.evidence.keys import event_key_spki, log_key, log_name
 from onevisit.evidence.note import verifier_key
