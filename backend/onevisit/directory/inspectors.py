@@ -12,9 +12,10 @@ from typing import Any
 from onevisit.db import write_transaction
 from onevisit.directory.departments import department_ids
 from onevisit.directory.fields import FieldError, check_text, normalise_subject_id
-from onevisit.directory.records import FieldErrors, clean_inspector
+from onevisit.directory.records import clean_inspector
 from onevisit.directory.revisions import latest_revision, new_revision
 from onevisit.directory.schemas import ConflictOut, ImportResult, InspectorIn, InspectorOut
+from onevisit.directory.single import check_path_id, clean_one, struct_values, write_one
 from onevisit.directory.tables import Inspector, InspectorConflict, Subject
 from onevisit.errors import AppError
 
@@ -170,14 +171,11 @@ async def write_inspectors(
 
 
 def _clean(data: InspectorIn, code: str | None = None, conflicts: list | None = None) -> dict:
-    values = {f: getattr(data, f) for f in data.__struct_fields__}
+    values = struct_values(data)
     values["conflicts"] = conflicts or []
     if code is not None:
         values["code"] = code
-    try:
-        return clean_inspector(values)
-    except FieldErrors as exc:
-        raise exc.errors[0].to_app_error() from None
+    return clean_one(clean_inspector, values)
 
 
 async def _one(code: str) -> InspectorOut:
@@ -191,24 +189,26 @@ async def create_inspector(
     *, data: InspectorIn, actor: str, only_department: str | None = None
 ) -> InspectorOut:
     record = _clean(data)
-    async with write_transaction():  # answer with what this write stored
-        await write_inspectors(
-            [record], actor=actor, source="api", expect="new", only_department=only_department
-        )
-        return await _one(record["code"])
+    read = lambda: _one(record["code"])  # noqa: E731
+    return await write_one(
+        write_inspectors, record, read, actor=actor, expect="new", only_department=only_department
+    )
 
 
 async def update_inspector(
     *, code: str, data: InspectorIn, actor: str, only_department: str | None = None
 ) -> InspectorOut:
-    if data.code != code:
-        raise AppError("request.invalid", "请求体中的 code 与路径不一致")
+    check_path_id(data.code, code, "code")
     record = _clean(data, code)
-    async with write_transaction():  # answer with what this write stored
-        await write_inspectors(
-            [record], actor=actor, source="api", expect="existing", only_department=only_department
-        )
-        return await _one(record["code"])
+    read = lambda: _one(record["code"])  # noqa: E731
+    return await write_one(
+        write_inspectors,
+        record,
+        read,
+        actor=actor,
+        expect="existing",
+        only_department=only_department,
+    )
 
 
 async def declare_conflict(

@@ -8,9 +8,10 @@ from typing import Any
 
 from onevisit.db import write_transaction
 from onevisit.directory.departments import department_ids
-from onevisit.directory.records import FieldErrors, clean_matter
+from onevisit.directory.records import clean_matter
 from onevisit.directory.revisions import latest_revision, new_revision
 from onevisit.directory.schemas import CheckItemOut, ImportResult, MatterIn, MatterOut
+from onevisit.directory.single import check_path_id, clean_one, struct_values, write_one
 from onevisit.directory.tables import CheckItem, Matter
 from onevisit.errors import AppError
 
@@ -171,14 +172,11 @@ async def _write_items(matter_id: int, items: list, old_items: list) -> None:
 
 
 def _clean(data: MatterIn, code: str | None = None) -> dict[str, Any]:
-    values = {f: getattr(data, f) for f in data.__struct_fields__}
+    values = struct_values(data)
     values["items"] = [{"text": i.text, "basis": i.basis} for i in data.items]
     if code is not None:
         values["code"] = code
-    try:
-        return clean_matter(values)
-    except FieldErrors as exc:
-        raise exc.errors[0].to_app_error() from None
+    return clean_one(clean_matter, values)
 
 
 async def _one(code: str) -> MatterOut:
@@ -192,21 +190,18 @@ async def create_matter(
     *, data: MatterIn, actor: str, only_department: str | None = None
 ) -> MatterOut:
     record = _clean(data)
-    async with write_transaction():  # answer with what this write stored
-        await write_matters(
-            [record], actor=actor, source="api", expect="new", only_department=only_department
-        )
-        return await _one(record["code"])
+    read = lambda: _one(record["code"])  # noqa: E731
+    return await write_one(
+        write_matters, record, read, actor=actor, expect="new", only_department=only_department
+    )
 
 
 async def update_matter(
     *, code: str, data: MatterIn, actor: str, only_department: str | None = None
 ) -> MatterOut:
-    if data.code != code:
-        raise AppError("request.invalid", "请求体中的 code 与路径不一致")
+    check_path_id(data.code, code, "code")
     record = _clean(data, code)
-    async with write_transaction():  # answer with what this write stored
-        await write_matters(
-            [record], actor=actor, source="api", expect="existing", only_department=only_department
-        )
-        return await _one(record["code"])
+    read = lambda: _one(record["code"])  # noqa: E731
+    return await write_one(
+        write_matters, record, read, actor=actor, expect="existing", only_department=only_department
+    )

@@ -18,16 +18,16 @@ from piccolo.columns.combination import WhereRaw
 from onevisit.db import bulk_insert, is_sqlite, write_transaction
 from onevisit.directory.bulk import bulk_update, fetch_by_keys
 from onevisit.directory.fields import normalise_subject_id
-from onevisit.directory.records import SUBJECT_FIELDS, FieldErrors, clean_subject
+from onevisit.directory.records import SUBJECT_FIELDS, clean_subject
 from onevisit.directory.revisions import latest_revision, new_revision
 from onevisit.directory.schemas import (
     ImportResult,
     SubjectDetail,
-    SubjectFields,
     SubjectIn,
     SubjectOut,
     SubjectUpdate,
 )
+from onevisit.directory.single import check_path_id, clean_one, struct_values, write_one
 from onevisit.directory.tables import Subject, SubjectHistory
 from onevisit.errors import AppError
 
@@ -154,34 +154,20 @@ async def write_subjects(
     )
 
 
-def _clean(values: dict[str, Any]) -> tuple:
-    try:
-        return clean_subject(values)
-    except FieldErrors as exc:  # the API reports the first failed field
-        raise exc.errors[0].to_app_error() from None
-
-
 async def create_subject(*, data: SubjectIn, actor: str) -> SubjectDetail:
-    record = _clean(_values(data))
-    async with write_transaction():  # answer with what this write stored, not a later one
-        await write_subjects([record], actor=actor, source="api", expect="new")
-        return await get_subject(subject_id=record[0])
+    record = clean_one(clean_subject, struct_values(data))
+    read = lambda: get_subject(subject_id=record[0])  # noqa: E731
+    return await write_one(write_subjects, record, read, actor=actor, expect="new")
 
 
 async def update_subject(*, subject_id: str, data: SubjectUpdate, actor: str) -> SubjectDetail:
-    given = data.subject_id
-    if given is not None and normalise_subject_id(given) != normalise_subject_id(subject_id):
-        raise AppError("request.invalid", "请求体中的 subject_id 与路径不一致")
-    record = _clean({**_values(data), "subject_id": subject_id})
-    async with write_transaction():  # answer with the version this edit wrote
-        await write_subjects(
-            [record], actor=actor, source="api", expect="existing", version=data.version
-        )
-        return await get_subject(subject_id=record[0])
-
-
-def _values(data: SubjectFields) -> dict[str, Any]:
-    return {f: getattr(data, f) for f in data.__struct_fields__}
+    given = None if data.subject_id is None else normalise_subject_id(data.subject_id)
+    check_path_id(given, normalise_subject_id(subject_id), "subject_id")
+    record = clean_one(clean_subject, {**struct_values(data), "subject_id": subject_id})
+    read = lambda: get_subject(subject_id=record[0])  # noqa: E731
+    return await write_one(
+        write_subjects, record, read, actor=actor, expect="existing", version=data.version
+    )
 
 
 def _out(row: dict[str, Any], cls: type = SubjectOut, **extra: Any) -> Any:
