@@ -13,17 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-PG_URL = os.environ.get("ONEVISIT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-ROOT = Path(__file__).resolve().parents[1]
+from _harness import ENGINES, engines, run_in_child
 
 
 def make_csv(rows: int) -> bytes:
@@ -103,42 +95,10 @@ async def child(rows: int) -> tuple[float, float, float]:
     return a, b, c
 
 
-def run_child(engine_name: str, rows: int) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="onevisit-bench-"))
-    env = dict(os.environ, ONEVISIT_VAR_DIR=str(tmp / "var"), PICCOLO_CONF="onevisit.piccolo_conf")
-    dbname = None
-    if engine_name == "sqlite":
-        env["ONEVISIT_DATABASE_URL"] = f"sqlite://{tmp / 'bench.sqlite3'}"
-    else:
-        dbname = f"onevisit_bench_{secrets.token_hex(3)}"
-        asyncio.run(_pg(f'CREATE DATABASE "{dbname}"'))
-        env["ONEVISIT_DATABASE_URL"] = urlunsplit(urlsplit(PG_URL)._replace(path=f"/{dbname}"))
-    try:
-        subprocess.run(
-            [sys.executable, __file__, "--child", "--rows", str(rows), "--engine", engine_name],
-            env=env,
-            check=True,
-            cwd=ROOT,
-        )
-    finally:
-        if dbname:
-            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
-
-
-async def _pg(sql: str) -> None:
-    import asyncpg
-
-    con = await asyncpg.connect(PG_URL, timeout=5)
-    try:
-        await con.execute(sql)
-    finally:
-        await con.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--engine", choices=ENGINES, default="both")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -151,8 +111,8 @@ def main() -> None:
             f"{'':8} (c) re-import, every row changed: {c:6.2f} s = {n / c:9,.0f} rows/s"
         )
         return
-    for name in ("sqlite", "postgres") if args.engine == "both" else (args.engine,):
-        run_child(name, args.rows)
+    for name in engines(args.engine):
+        run_in_child(__file__, name, ["--rows", str(args.rows)])
 
 
 if __name__ == "__main__":

@@ -24,17 +24,11 @@ import contextlib
 import io
 import os
 import resource
-import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-PG_URL = os.environ.get("ONEVISIT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-ROOT = Path(__file__).resolve().parents[1]
+from _harness import ENGINES, engines, run_in_child
+
 PHONES = 50
 BATCH = 2000  # events per write transaction
 CHECKPOINT_EVERY = 10_000  # events between signed checkpoints
@@ -176,40 +170,10 @@ async def child(events: int, profile: bool) -> None:
     )
 
 
-def run_child(engine_name: str, events: int, profile: bool) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="onevisit-bench-"))
-    env = dict(os.environ, ONEVISIT_VAR_DIR=str(tmp / "var"), ONEVISIT_MEDIA_DIR=str(tmp / "m"),
-               PICCOLO_CONF="onevisit.piccolo_conf")  # fmt: skip
-    dbname = None
-    if engine_name == "sqlite":
-        env["ONEVISIT_DATABASE_URL"] = f"sqlite://{tmp / 'bench.sqlite3'}"
-    else:
-        dbname = f"onevisit_bench_{secrets.token_hex(3)}"
-        asyncio.run(_pg(f'CREATE DATABASE "{dbname}"'))
-        env["ONEVISIT_DATABASE_URL"] = urlunsplit(urlsplit(PG_URL)._replace(path=f"/{dbname}"))
-    args = [sys.executable, __file__, "--child", "--events", str(events)]
-    try:
-        subprocess.run(args + (["--profile"] if profile else []), env=env, check=True, cwd=ROOT)
-    finally:
-        if dbname:
-            asyncio.run(_pg(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-async def _pg(sql: str) -> None:
-    import asyncpg
-
-    con = await asyncpg.connect(PG_URL, timeout=5)
-    try:
-        await con.execute(sql)
-    finally:
-        await con.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--engine", choices=["sqlite", "postgres", "both"], default="sqlite")
+    parser.add_argument("--engine", choices=ENGINES, default="sqlite")
     parser.add_argument("--profile", action="store_true", help="cProfile of (a)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -225,8 +189,10 @@ def main() -> None:
         file=sys.stderr,
         flush=True,
     )
-    for name in ("sqlite", "postgres") if args.engine == "both" else (args.engine,):
-        run_child(name, args.events, args.profile)
+    for name in engines(args.engine):
+        run_in_child(
+            __file__, name, ["--events", str(args.events)] + (["--profile"] if args.profile else [])
+        )
 
 
 if __name__ == "__main__":
