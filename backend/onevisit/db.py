@@ -27,6 +27,7 @@ __all__ = [
     "is_sqlite",
     "make_engine",
     "run_ddl_statements",
+    "transaction_connection",
     "write_transaction",
 ]
 
@@ -92,6 +93,15 @@ async def enable_sqlite_wal() -> None:
         await db.run_ddl("PRAGMA journal_mode=WAL")
 
 
+def transaction_connection() -> Any:
+    """The driver connection (aiosqlite / asyncpg) of the current write transaction, for the
+    engines' fast paths that piccolo does not offer."""
+    tx = engine().current_transaction.get()
+    if tx is None:
+        raise RuntimeError("this must run inside write_transaction()")
+    return tx.connection
+
+
 async def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert many rows through the engine's own fast path, inside the current transaction.
 
@@ -99,18 +109,16 @@ async def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequenc
     engines' own paths are 10-20x faster. Must be called inside write_transaction().
     """
     db = engine()
-    tx = db.current_transaction.get()
-    if tx is None:
-        raise RuntimeError("bulk_insert must run inside write_transaction()")
+    connection = transaction_connection()
     rows = list(rows)
     if not rows:
         return 0
     if isinstance(db, SQLiteEngine):
         marks = ", ".join("?" for _ in columns)
         sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({marks})'
-        await tx.connection.executemany(sql, rows)
+        await connection.executemany(sql, rows)
     else:
-        await tx.connection.copy_records_to_table(table, records=rows, columns=list(columns))
+        await connection.copy_records_to_table(table, records=rows, columns=list(columns))
     return len(rows)
 
 

@@ -12,16 +12,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from onevisit.db import engine, is_sqlite
+from onevisit.db import is_sqlite, transaction_connection
 
 __all__ = ["bulk_update", "fetch", "fetch_by_keys"]
-
-
-def _connection() -> Any:
-    tx = engine().current_transaction.get()
-    if tx is None:
-        raise RuntimeError("must run inside write_transaction()")
-    return tx.connection
 
 
 def _quoted(names: Sequence[str]) -> str:
@@ -30,7 +23,7 @@ def _quoted(names: Sequence[str]) -> str:
 
 async def fetch(sql_sqlite: str, sql_pg: str, *args: Any) -> list[tuple]:
     """Rows as tuples, from the transaction's connection (one statement per engine dialect)."""
-    con = _connection()
+    con = transaction_connection()
     if is_sqlite():
         async with con.execute(sql_sqlite, args) as cursor:
             rows = await cursor.fetchall()
@@ -59,7 +52,7 @@ async def bulk_update(
     """UPDATE `columns` of the rows matched by `key`; each row is (*column values, key value)."""
     if not rows:
         return 0
-    con = _connection()
+    con = transaction_connection()
     if is_sqlite():
         sets = ", ".join(f'"{c}" = ?' for c in columns)
         await con.executemany(f'UPDATE "{table}" SET {sets} WHERE "{key}" = ?', rows)

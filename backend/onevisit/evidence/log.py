@@ -92,7 +92,7 @@ class LogAppender:
 
     def append(self, *, leaf_input: bytes, event_hash: str) -> int:
         index = self.size
-        created = merkle.append_nodes(index, merkle.leaf_hash(leaf_input), self._get)
+        created = merkle.append_nodes(index, merkle.leaf_hash(leaf_input), self.get_node)
         for level, idx, digest in created:
             self.known[(level, idx)] = digest
         self.nodes.extend(created)
@@ -100,11 +100,11 @@ class LogAppender:
         self.size += 1
         return index
 
-    def _get(self, level: int, idx: int) -> bytes:
+    def get_node(self, level: int, idx: int) -> bytes:
         return self.known[(level, idx)]
 
     def root(self) -> bytes:
-        return merkle.tree_root(self.size, self._get)
+        return merkle.tree_root(self.size, self.get_node)
 
     async def flush(self) -> None:
         await bulk_insert("log_leaf", ("idx", "leaf_input", "event_hash"), self.leaves)

@@ -172,7 +172,7 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
     if checkpoint is not None:
         memo: dict[tuple[int, int], bytes] = {}  # the batch's proofs share right-edge subtrees
         for _, _, ack in to_store:
-            path = merkle.inclusion_path(ack.log_index, appender.size, appender._get, memo)
+            path = merkle.inclusion_path(ack.log_index, appender.size, appender.get_node, memo)
             ack.inclusion = {
                 "index": ack.log_index,
                 "size": appender.size,
