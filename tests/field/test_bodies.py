@@ -10,7 +10,13 @@ import pytest
 from onevisit.evidence.errors import EvidenceError
 from onevisit.evidence.events import EVENT_TYPES
 from onevisit.field import codes
-from onevisit.field.bodies import BODY_TYPES, CORRECTABLE_TYPES, BodyInvalid, check_body
+from onevisit.field.bodies import (
+    BODY_TYPES,
+    CORRECTABLE_TYPES,
+    BodyInvalid,
+    check_body,
+    needs_visit,
+)
 from tests.field.factory import assertion, body, media
 
 REQUIRED = {
@@ -211,3 +217,16 @@ def test_assertion_challenge_is_the_record_hash() -> None:
             ),
         ),
     )
+
+
+@pytest.mark.parametrize("etype", [t for t in BODY_TYPES if t != "note"])
+def test_every_type_but_a_plain_note_needs_a_visit(etype: str) -> None:
+    assert needs_visit(etype, body(etype))
+    if etype == "correction":  # a correction of a note is still a visit's correction
+        assert needs_visit(etype, {"supersedes": "x", "reason": "r", "body": {"text": "t"}})
+
+
+def test_a_note_needs_a_visit_only_when_it_names_a_matter() -> None:
+    assert not needs_visit("note", {"text": "今日外勤备忘"})
+    assert needs_visit("note", {"text": "现场负责人配合检查", "matter": "SC-01"})
+    assert needs_visit("note", "not an object")

@@ -28,7 +28,14 @@ from onevisit.field.codes import (
 )
 from onevisit.field.shapes import BodyInvalid
 
-__all__ = ["BODY_TYPES", "CORRECTABLE_TYPES", "BodyInvalid", "check_body"]
+__all__ = [
+    "BODY_TYPES",
+    "CORRECTABLE_TYPES",
+    "VISITLESS_TYPES",
+    "BodyInvalid",
+    "check_body",
+    "needs_visit",
+]
 
 # --- one checker per type ------------------------------------------------------------------
 _ITEM = codes(ITEM_RESULTS)
@@ -234,3 +241,17 @@ def check_body(event_type: str, body: Any) -> None:
         raise BodyInvalid("body", "not an object")
     v.no_floats(body, "")
     checker(body)
+
+
+# The only event that may stand outside a visit (`"visit": null`) is a `note` naming no matter:
+# the inspector's own memo, in no record. Everything else records the work of one visit — the
+# group's membership and the matters' departments are checked against it on sync — and a
+# matter exists only within a visit's task, so a note naming one needs the visit too.
+VISITLESS_TYPES = ("note",)
+
+
+def needs_visit(event_type: str, body: Any) -> bool:
+    """True if an event of this type and body must name its visit (docs/events.md)."""
+    if event_type not in VISITLESS_TYPES:
+        return True
+    return not isinstance(body, dict) or "matter" in body

@@ -10,9 +10,17 @@ from typing import Any
 from onevisit.auth.tables import User
 from onevisit.evidence.errors import EvidenceError
 from onevisit.evidence.events import Event
+from onevisit.field.bodies import needs_visit
 from onevisit.planning.tables import TaskMatter, Visit, VisitMember
 
-__all__ = ["OutOfScope", "VisitScope", "check_scope", "load_scopes", "matters_written"]
+__all__ = [
+    "OutOfScope",
+    "VisitRequired",
+    "VisitScope",
+    "check_scope",
+    "load_scopes",
+    "matters_written",
+]
 
 
 class OutOfScope(EvidenceError):
@@ -21,6 +29,13 @@ class OutOfScope(EvidenceError):
 
 class UnknownVisit(EvidenceError):
     code = "visit.unknown"
+
+
+class VisitRequired(EvidenceError):
+    """`"visit": null` on an event that records a visit's work (field.bodies.needs_visit):
+    without a visit there would be no group to be a member of and no matter to own."""
+
+    code = "visit.required"
 
 
 class ForeignMatter(EvidenceError):
@@ -81,6 +96,8 @@ async def load_scopes(visit_ids: Iterable[str]) -> dict[str, VisitScope]:
 
 def check_scope(event: Event, scopes: dict[str, VisitScope]) -> None:
     if event.visit is None:
+        if needs_visit(event.type, event.body):
+            raise VisitRequired(f"a {event.type} event belongs to a visit", type=event.type)
         return
     scope = scopes.get(event.visit)
     if scope is None:
