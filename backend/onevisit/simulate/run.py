@@ -4,7 +4,9 @@
     report = await simulate(transport=httpx.ASGITransport(app=app), ...)   # in-process
 
 Setup (directory, task, visits, users, sessions) runs in this process on the same database
-(the same ONEVISIT_* environment as the server); the phones then only speak HTTP.
+(the same ONEVISIT_* environment as the server); the phones then only speak HTTP. A caller may
+run it first (`plan = await prepare(phones=…, visits=…, seed=…)`, e.g. to tell the demo's
+writes from the phones') and pass `plan=plan` with the same phones, visits and seed.
 """
 
 from __future__ import annotations
@@ -146,9 +148,13 @@ async def simulate(
     fault_rate: float = 0.05,
     photos: bool = True,
     transport: httpx.AsyncBaseTransport | None = None,
+    plan: Plan | None = None,
 ) -> SimReport:
-    seed = random.randrange(2**31) if seed is None else seed
-    plan = await prepare(phones=phones, visits=visits, seed=seed)
+    if plan is None:
+        seed = random.randrange(2**31) if seed is None else seed
+        plan = await prepare(phones=phones, visits=visits, seed=seed)
+    elif seed is None or (len(plan.members), len(plan.visits)) != (phones, visits):
+        raise ValueError("a prepared plan needs the seed, phones and visits it was made with")
     tally, media = Tally(), UploadStats()
     started = time.perf_counter()
     clients = [_client(base_url, transport, m.token, m.csrf) for m in plan.members]
