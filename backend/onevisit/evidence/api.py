@@ -14,6 +14,7 @@ from onevisit.errors import AppError
 from onevisit.evidence.keys import event_key_spki, log_key, log_name
 from onevisit.evidence.log import (
     consistency_proof,
+    current_checkpoint,
     inclusion_proof,
     latest_checkpoint,
     log_size,
@@ -24,7 +25,7 @@ from onevisit.evidence.note import verifier_key
 __all__ = ["ROUTES"]
 
 MAX_ENTRIES = 1000  # per /log/entries request
-TEXT = "text/plain; charset=utf-8"
+TEXT = "text/plain"  # litestar adds "; charset=utf-8" to text/* itself
 Index = Annotated[int, QueryParameter(ge=0)]
 
 
@@ -37,30 +38,36 @@ async def _checked_size(size: int) -> None:
 
 @get("/log/checkpoint", tags=["log"], summary="The latest signed checkpoint (C2SP signed note)")
 async def checkpoint() -> Response[str]:
-    latest = await latest_checkpoint()
-    if latest is None:
-        raise AppError("log.empty")
+    """Byte for byte the signed note (it ends in a newline, as every signed note does). An
+    empty log answers its size-0 checkpoint, signed on the first read."""
+    latest = await current_checkpoint()
     return Response(latest.note, media_type=TEXT, headers={"Cache-Control": "no-cache"})
 
 
 @get("/log/key", tags=["log"], summary="The note verifier key of the log")
 async def key() -> Response[str]:
-    vkey = verifier_key(name=log_name(), public_key=log_key().public_key())
-    return Response(vkey + "\n", media_type=TEXT)
+    """Exactly the verifier key string, no newline: what a verifier pins and compares."""
+    return Response(
+        verifier_key(name=log_name(), public_key=log_key().public_key()), media_type=TEXT
+    )
 
 
 @get("/log/event-key", tags=["log"], summary="SPKI (base64) of the server's event key")
 async def event_key() -> Response[str]:
-    return Response(base64.b64encode(event_key_spki()).decode() + "\n", media_type=TEXT)
+    return Response(base64.b64encode(event_key_spki()).decode(), media_type=TEXT)
 
 
 @get("/log/entries", tags=["log"], summary="Leaf inputs for indexes start ≤ i < end")
 async def entries(start: Index, end: Index) -> dict[str, Any]:
+    """As RFC 6962 §4.6 get-entries allows: a range reaching past the log is cut at its
+    size, and a long one at MAX_ENTRIES (the answer starts at `start` either way, so a client
+    asks again from where it ended). A range that starts at or past the size is refused."""
+    if not start < end:
+        raise AppError("log.range_invalid", "need start < end", start=start, end=end)
     size = await log_size()
-    if not start < end <= size or end - start > MAX_ENTRIES:
-        raise AppError(
-            "log.range_invalid", f"need start < end ≤ {size}, at most {MAX_ENTRIES} entries"
-        )
+    if start >= size:
+        raise AppError("log.range_invalid", f"start must be below the log size {size}", size=size)
+    end = min(end, size, start + MAX_ENTRIES)
     return {"entries": [base64.b64encode(e).decode() for e in await read_entries(start, end)]}
 
 
