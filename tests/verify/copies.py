@@ -136,3 +136,28 @@ async def _admin(sql: str) -> None:
         await con.execute(sql)
     finally:
         await con.close()
+
+
+@asynccontextmanager
+async def fresh_database(workdir: Path) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the test engine (not migrated), dropped after."""
+    tag = secrets.token_hex(3)
+    if SQLITE:
+        yield f"sqlite://{workdir / f'fresh_{tag}.sqlite3'}"
+        return
+    name = f"{urlsplit(URL).path.lstrip('/')}_fresh_{tag}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield _pg_url(name)
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_module(module: str, url: str, media_dir: Path | None = None, *args: str):
+    """`python -m <module> args…` from the repository root, on the database at `url`."""
+    env = {**os.environ, "ONEVISIT_DATABASE_URL": url}
+    if media_dir is not None:
+        env["ONEVISIT_MEDIA_DIR"] = str(media_dir)
+    root = Path(__file__).resolve().parents[2]
+    cmd = [sys.executable, "-m", module, *args]
+    return subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True, timeout=300)

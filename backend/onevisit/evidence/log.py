@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from onevisit.db import bulk_insert
+from onevisit.db import bulk_insert, write_transaction
 from onevisit.evidence import merkle
 from onevisit.evidence.keys import log_key, log_name
 from onevisit.evidence.note import checkpoint_text, sign_note
@@ -24,6 +24,7 @@ __all__ = [
     "LogAppender",
     "SignedCheckpoint",
     "consistency_proof",
+    "current_checkpoint",
     "inclusion_proof",
     "latest_checkpoint",
     "log_size",
@@ -139,6 +140,21 @@ async def latest_checkpoint() -> SignedCheckpoint | None:
     if row is None:
         return None
     return SignedCheckpoint(row["size"], bytes(row["root"]), row["note"])
+
+
+async def current_checkpoint() -> SignedCheckpoint:
+    """The latest checkpoint; on a log that has none yet, sign one of its current size first
+    (size 0 and root SHA-256() on an empty log, RFC 6962 §2.1), so /log/checkpoint always
+    answers a signed note. One writer at a time: two first reads sign it once."""
+    latest = await latest_checkpoint()
+    if latest is not None:
+        return latest
+    async with write_transaction():
+        signed = await sign_checkpoint(await LogAppender.open())
+    latest = signed or await latest_checkpoint()  # signed just now, or by the writer before
+    if latest is None:
+        raise LookupError("no checkpoint after signing one")
+    return latest
 
 
 async def inclusion_proof(index: int, size: int) -> tuple[bytes, list[bytes]]:
