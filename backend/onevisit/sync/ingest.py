@@ -1,9 +1,10 @@
 """One sync batch (EVIDENCE.md §3): every event is checked in order — canonical bytes, hash,
 signature, device owned by the actor, a passkey confirmation's assertion (§5), gapless seq and
-matching prev, visit membership and matter ownership — and acknowledged on its own: accepted
-(with its log index), duplicate (same id, same bytes: a safe resend) or rejected with a stable
-code. Nothing of a rejected event is stored; the device fixes or resends from the code
-(chain.gap names the seq expected).
+matching prev, a visit where the type needs one, visit membership and matter ownership, every
+referenced media original stored (media.py) — and acknowledged on its own: accepted (with its
+log index), duplicate (same id, same bytes: a safe resend) or rejected with a stable code.
+Nothing of a rejected event is stored; the device fixes or resends from the code (chain.gap
+names the seq expected; media.not_uploaded: upload, then resend the same event).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from onevisit.evidence.log import LogAppender, SignedCheckpoint, sign_checkpoint
 from onevisit.evidence.store import ChainHead, chain_heads, now_ms, store_events
 from onevisit.evidence.tables import Event as EventRow
 from onevisit.field.bodies import check_body
+from onevisit.sync.media import check_media, load_media
 from onevisit.sync.scope import check_scope, load_scopes
 
 __all__ = ["MAX_BATCH", "MAX_ENVELOPE_BYTES", "Ack", "Submitted", "SyncResult", "ingest_batch"]
@@ -129,6 +131,7 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
         except EvidenceError as exc:
             _reject(acks[i], exc)
             del parsed[i]
+    media = await load_media(parsed.values())  # append-only rows: safe to read before the lock
 
     async with write_transaction():
         received = now_ms()
@@ -157,6 +160,7 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
                     event=event,
                 )
                 check_scope(event, scopes)
+                check_media(event, media)
             except EvidenceError as exc:
                 _reject(ack, exc)
                 continue
