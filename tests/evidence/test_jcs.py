@@ -142,3 +142,46 @@ def test_leaf_input_is_the_jcs_of_its_object():
         assert leaf_input(event_hash=h, sig=sig, receipt_ms=r) == canonical_evidence(
             {"h": h, "s": sig, "r": r}
         )
+
+
+def test_text_level_rule_check_agrees_with_the_walk():
+    """parse_canonical judges the §1 rules on the text when it can (jcs._plainly_within_rules)
+    and walks the values otherwise: both must accept and refuse exactly the same bytes. Texts
+    with combining marks after escapes, marks out of order, long digit runs in strings and
+    numbers, deep nesting."""
+    import json
+    import random
+
+    from onevisit.evidence import jcs
+
+    marks = ["\u0301", "\u0316", "\u0303", "\u0340", "\u212b", "e", "n", "u", "中", "\n", "\\"]
+    pool = [*marks, '"', "\t", "1", "9", "𝄞", "a"]
+    rng = random.Random(53)
+
+    def reference(data: bytes) -> type | None:
+        try:
+            value = json.loads(data.decode(), object_pairs_hook=jcs._object_of_pairs,
+                               parse_float=jcs._no_float)  # fmt: skip
+            jcs._check(value, normalise=False, depth=0)
+            if jcs.canonical(value) != data:
+                raise jcs.NotCanonical("differs")
+        except jcs.NotCanonical as exc:
+            return type(exc)
+        return None
+
+    def outcome(data: bytes) -> type | None:
+        try:
+            parse_canonical(data)
+        except jcs.NotCanonical as exc:
+            return type(exc)
+        return None
+
+    for i in range(3000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 10)))
+        number = rng.choice([0, 7, 2**53 - 1, -(2**53) + 1, 10**15, 2**53])
+        value: object = {"s": text, "n": number, "d": "1234567890123456" if i % 7 == 0 else "x"}
+        for _ in range(rng.choice([0, 1, 70])):
+            value = [value]
+        data = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        raw = data.encode("utf-8", "surrogatepass")
+        assert outcome(raw) == reference(raw), raw[:80]

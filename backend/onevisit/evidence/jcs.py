@@ -14,6 +14,7 @@ signature all speak about one and the same text.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from typing import Any
 
@@ -69,7 +70,7 @@ def parse_canonical(data: bytes) -> Any:
     try:
         value = json.loads(
             text,
-            object_pairs_hook=_no_duplicates,
+            object_pairs_hook=_object_of_pairs,
             parse_float=_no_float,
             parse_constant=_no_constant,
         )
@@ -77,12 +78,34 @@ def parse_canonical(data: bytes) -> Any:
         raise
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise InvalidJson(str(exc)) from exc
-    _check(value, normalise=False, depth=0)
+    if _plainly_within_rules(text) and _fast_canonical(value) == data:
+        return value
+    _check(value, normalise=False, depth=0)  # names the rule broken, if any
     if _fast_canonical(value) == data:
         return value
     if canonical(value) != data:
         raise NotCanonical("bytes differ from their RFC 8785 canonical form")
     return value
+
+
+_LONG_DIGITS = re.compile(r"[0-9]{16}")  # 2^53 - 1 has 16 digits: shorter runs are in range
+
+
+def _plainly_within_rules(text: str) -> bool:
+    """Whether a parsed text's values keep the §1 rules, judged on the text alone (a sync batch
+    checks every envelope: this replaces a walk over every value). False means "walk them":
+    - depth: no more brackets in all than the depth allowed;
+    - integers: no run of 16 digits anywhere;
+    - NFC: the whole text is NFC. Canonical text escapes only controls, '"' and '\\', which
+      compose with nothing, so the text is NFC exactly when its strings are (or an escape's
+      letter composes with a following mark, and the walk decides);
+    - floats, duplicate and non-ASCII keys were refused while parsing; lone surrogates make
+      _fast_canonical fail."""
+    return (
+        text.count("[") + text.count("{") <= MAX_DEPTH
+        and not _LONG_DIGITS.search(text)
+        and (text.isascii() or unicodedata.is_normalized("NFC", text))
+    )
 
 
 def _fast_canonical(value: Any) -> bytes | None:
@@ -98,11 +121,13 @@ def _fast_canonical(value: Any) -> bytes | None:
         return None
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def _object_of_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj: dict[str, Any] = {}
     for key, value in pairs:
         if key in obj:
             raise DuplicateKey(key)
+        if not key.isascii():
+            raise NonAsciiKey(f"object key {key!r} is not ASCII")
         obj[key] = value
     return obj
 
