@@ -13,6 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import cProfile
+import io
+import pstats
 import time
 
 from _harness import ENGINES, engines, run_in_child
@@ -55,24 +59,29 @@ async def copy_table() -> None:
         await db.run_ddl(sql)
 
 
-async def child(rows: int) -> tuple[float, float, float]:
+async def child(rows: int, profile: bool) -> tuple[float, float, float]:
     from datetime import UTC, datetime
 
     from onevisit.cli import migrate
-    from onevisit.db import bulk_insert, engine, is_sqlite, write_transaction
+    from onevisit.db import bulk_insert, engine, is_sqlite, start_pool, write_transaction
     from onevisit.directory.importing import import_file, parse_subjects
     from onevisit.directory.subjects import SUBJECT_COLUMNS, _stored
     from onevisit.directory.tabular import read_table
 
-    await migrate()
+    with contextlib.redirect_stdout(io.StringIO()):  # piccolo's migration banner
+        await migrate()
     if not is_sqlite():
-        await engine().start_connection_pool(max_size=10)
+        await start_pool()
     data = make_csv(rows)
     await copy_table()
 
+    prof = cProfile.Profile() if profile else None
     t0 = time.perf_counter()
-    result = await import_file(kind="subjects", data=data, filename="bench.csv", actor="bench")
+    with prof or contextlib.nullcontext():
+        result = await import_file(kind="subjects", data=data, filename="bench.csv", actor="bench")
     a = time.perf_counter() - t0
+    if prof:
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     assert result.created == rows, result
 
     records, _, rows_ = parse_subjects(read_table(data, "bench.csv"))
@@ -99,10 +108,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--engine", choices=ENGINES, default="both")
+    parser.add_argument("--profile", action="store_true", help="cProfile of (a)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        a, b, c = asyncio.run(child(args.rows))
+        a, b, c = asyncio.run(child(args.rows, args.profile))
         n = args.rows
         print(
             f"{args.engine:8} {n} rows: (a) import {a:6.2f} s = {n / a:9,.0f} rows/s | "
@@ -112,7 +122,8 @@ def main() -> None:
         )
         return
     for name in engines(args.engine):
-        run_in_child(__file__, name, ["--rows", str(args.rows)])
+        argv = ["--rows", str(args.rows)] + (["--profile"] if args.profile else [])
+        run_in_child(__file__, name, argv)
 
 
 if __name__ == "__main__":

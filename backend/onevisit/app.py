@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 from onevisit import __version__
 from onevisit.auth.guards import SessionMiddleware
 from onevisit.config import get_settings
-from onevisit.db import engine, is_sqlite
+from onevisit.db import engine, is_sqlite, start_pool
 from onevisit.errors import AppError
 from onevisit.openapi import COMPONENTS, document_access
 
@@ -83,7 +83,7 @@ async def lifespan(_: Litestar):
     # inside another (onevisit demo simulates through one) must not close the pool it found.
     owns_pool = not is_sqlite() and getattr(db, "pool", None) is None
     if owns_pool:
-        await db.start_connection_pool(max_size=10)
+        await start_pool()
     try:
         yield
     finally:
