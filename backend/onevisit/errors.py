@@ -76,6 +76,11 @@ CATALOGUE: dict[str, Problem] = {
     "auth.device_no_pin": Problem(
         409, "该设备未设置 PIN 码，请使用通行密钥登录", "This device has no PIN; use the passkey"
     ),
+    "auth.passkey_session_required": Problem(
+        403,
+        "只能在通行密钥登录的会话中登记设备密钥；仅有 PIN 的手机请使用注册链接",
+        "Device keys are registered in a passkey session; PIN phones use an enrolment link",
+    ),
     # --- directory ---
     "department.unknown": Problem(404, "部门不存在", "Unknown department"),
     "department.exists": Problem(409, "部门编码已存在", "A department with this code exists"),

@@ -12,7 +12,7 @@ from onevisit.auth.common import utcnow
 from onevisit.auth.enrolment import issue_enrolment
 from onevisit.auth.roles import Role
 from onevisit.auth.tables import DeviceKey, Session
-from tests.auth.flows import code, device_login, enrol_device, register_passkey
+from tests.auth.flows import code, device_login, enrol_device, login_passkey, register_passkey
 from tests.auth.softauthn import SoftAuthenticator, SoftDevice, b64url, unb64url
 
 PIN = "246810"
@@ -192,3 +192,35 @@ async def test_concurrent_registrations_of_one_key(new_link, client):
     answers = await asyncio.gather(*(client.post("/api/auth/devices", json=body) for _ in range(3)))
     assert [r.status_code for r in answers] == [201, 201, 201]
     assert len((await client.get("/api/auth/devices")).json()["devices"]) == 1
+
+
+async def test_a_pin_session_cannot_register_device_keys(new_link, client, fresh_client):
+    """EVIDENCE.md §2: keys are registered in a passkey session. A session opened by a device
+    key and PIN could otherwise mint any number of keys that sign events as the user."""
+    device, user_id = await _enrolled(new_link, client)  # the enrolment's session: device_pin
+    phone = fresh_client()
+    assert (await device_login(phone, device)).status_code == 200  # a PIN sign-in: device_pin
+    for session in (client, phone):
+        r = await session.post("/api/auth/devices", json={"spki": SoftDevice().spki, "label": "x"})
+        assert (r.status_code, code(r)) == (403, "auth.passkey_session_required")
+        assert r.json()["details"] == {"method": "device_pin"}
+    rows = await DeviceKey.select(DeviceKey.device_id).where(DeviceKey.app_user == user_id)
+    assert [r["device_id"] for r in rows] == [device.device_id]
+    # the PIN route for another phone stays the enrolment link, which still works
+    link = await issue_enrolment(user_id=user_id, created_by="test")
+    second = SoftDevice()
+    assert (await enrol_device(fresh_client(), link.token, second)).status_code == 200
+    assert (await device_login(fresh_client(), second)).status_code == 200
+
+
+async def test_a_passkey_sign_in_may_register_device_keys(new_link, client, fresh_client):
+    link = await new_link()
+    authn = SoftAuthenticator()
+    assert (await register_passkey(client, link.token, authn)).status_code == 200
+    phone = fresh_client()
+    assert (await login_passkey(phone, authn)).status_code == 200  # a later sign-in
+    device = SoftDevice()
+    r = await phone.post("/api/auth/devices", json={"spki": device.spki, "label": "Pixel"})
+    assert (r.status_code, r.json()) == (201, {"device_id": device.device_id})
+    methods = await Session.select(Session.method).where(Session.app_user == link.user_id)
+    assert {m["method"] for m in methods} == {"passkey"}

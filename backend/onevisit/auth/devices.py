@@ -1,7 +1,8 @@
 """Device keys (EVIDENCE.md §2) and the PIN fallback for phones without WebAuthn (§5).
 
 A device key is registered either during a passkey session (no PIN: the passkey signs the
-user in) or from an enrolment link together with a PIN. PIN sign-in needs both factors: a
+user in) or from an enrolment link together with a PIN — never from a session that a device key
+and PIN opened (auth.passkey_session_required). PIN sign-in needs both factors: a
 signature of the device key over a fresh server challenge, and the PIN. Five wrong PINs
 lock the key for fifteen minutes; revoked keys stay in the table, marked.
 """
@@ -35,6 +36,7 @@ from onevisit.errors import AppError
 __all__ = [
     "LOCK_AFTER",
     "LOCK_FOR",
+    "REGISTERING_SESSIONS",
     "DeviceChallenge",
     "DeviceOut",
     "device_challenge",
@@ -48,6 +50,13 @@ __all__ = [
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
 LABEL_MAX = 128
+
+# Sessions from which POST /api/auth/devices may add a key: EVIDENCE.md §2 registers device keys
+# "during a passkey-authenticated session". A device_pin session was opened by a device key and
+# PIN; letting it add keys would turn one phone and its PIN into any number of keys that sign as
+# the user. `cli` sessions are opened in-process by the server's own tools (onevisit simulate,
+# the tests) with database access, never over HTTP.
+REGISTERING_SESSIONS = frozenset({"passkey", "cli"})
 
 
 class DeviceOut(msgspec.Struct, frozen=True):
@@ -154,7 +163,9 @@ async def enrol_device(
 
 
 async def register_device(*, caller: Caller, spki: str, label: str) -> str:
-    """Register the phone's device key in a signed-in session; the same key again is a no-op."""
+    """Register the phone's device key in a passkey session; the same key again is a no-op."""
+    if caller.session_method not in REGISTERING_SESSIONS:
+        raise AppError("auth.passkey_session_required", method=caller.session_method)
     der, _ = load_device_key(spki)
     device_id = device_id_of(der)
     async with write_transaction():

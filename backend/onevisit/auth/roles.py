@@ -24,6 +24,7 @@ class Caller:
     inspector_code: str | None
     session_id: int
     csrf_token: str
+    session_method: str = ""  # how the session was opened: passkey | device_pin | cli
 
     def sees_department(self, department_code: str | None) -> bool:
         """Department-scoped data: admins see all, others their own department only."""

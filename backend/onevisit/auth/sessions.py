@@ -75,6 +75,7 @@ async def caller_from_token(token: str) -> Caller | None:
         await Session.select(
             Session.id,
             Session.csrf_token,
+            Session.method,
             Session.expires_at,
             Session.ended_at,
             Session.app_user.id.as_alias("user_id"),
@@ -99,6 +100,7 @@ async def caller_from_token(token: str) -> Caller | None:
         inspector_code=row["inspector_code"],
         session_id=row["id"],
         csrf_token=row["csrf_token"],
+        session_method=row["method"],
     )
 
 
