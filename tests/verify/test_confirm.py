@@ -1,17 +1,30 @@
 """Passkey confirmations (EVIDENCE.md §5) are verified on sync with py_webauthn against the
 inspector's registered credential: another record's assertion, another origin, no user
-verification, another user's or an unknown credential are all refused."""
+verification, another user's or an unknown credential are all refused. `onevisit verify`
+checks each against the relying party its passkey was registered for, so moving the server to
+another origin leaves earlier confirmations valid."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from onevisit.auth.enrolment import issue_enrolment
-from onevisit.evidence.confirm import ConfirmationInvalid, verify_record_confirmation
+from onevisit.auth.tables import Passkey
+from onevisit.config import get_settings
+from onevisit.evidence.confirm import (
+    ConfirmationInvalid,
+    ConfirmationKeys,
+    RegisteredPasskey,
+    origin_fits_rp_id,
+    verify_record_confirmation,
+)
+from onevisit.evidence.verify import verify_all
 from tests.auth.flows import register_passkey
 from tests.auth.softauthn import SoftAuthenticator, b64url, unb64url
 from tests.verify.scenario import confirmation
@@ -103,3 +116,108 @@ def test_pure_check_names_the_reason():
             body=body, credential_public_key=other, rp_id="localhost",
             origin="http://localhost:8000",
         )  # fmt: skip
+
+
+@contextmanager
+def _origin(origin: str):
+    """The server's settings with ONEVISIT_ORIGIN = `origin` (README: moving behind HTTPS)."""
+    saved = os.environ["ONEVISIT_ORIGIN"]
+    os.environ["ONEVISIT_ORIGIN"] = origin
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        os.environ["ONEVISIT_ORIGIN"] = saved
+        get_settings.cache_clear()
+
+
+async def _verify_failures(event_id: str) -> list[str]:
+    """`onevisit verify`'s findings about one event (the rest of the run's data is not ours)."""
+    report = await verify_all()
+    return [str(f) for f in report.failures if event_id in f.where]
+
+
+async def test_confirmations_verify_for_the_origin_they_were_made_for(joint_visit, app):
+    leader = joint_visit.members[0]
+    visit = joint_visit.visit
+    authn, _ = await _enrol(app, leader.user_id)  # under origin A = http://localhost:8000
+    cred = b64url(authn.credential_id)
+    row = await Passkey.select(Passkey.rp_id, Passkey.origin).where(Passkey.credential_id == cred)
+    assert row == [{"rp_id": "localhost", "origin": "http://localhost:8000"}]
+    event = leader.phone.event("record_confirmed", confirmation(authn, HASH_A), visit=visit)
+    ack = (await leader.send(event)).json()["acks"][0]
+    assert ack["status"] == "accepted", ack
+    assert await _verify_failures(event.id) == []
+
+    # the origin moves: another RP ID (behind HTTPS on a real name), or only another port
+    for origin_b in ("https://onevisit.example", "http://localhost:9000"):
+        with _origin(origin_b):
+            assert get_settings().origin == origin_b
+            assert await _verify_failures(event.id) == [], origin_b
+    # …while sync checks against the current origin: an assertion made at A is refused at B
+    with _origin("https://onevisit.example"):
+        assert (await _ack(leader, confirmation(authn, HASH_B), visit))["code"] == (
+            "confirmation.invalid"
+        )
+
+    # a passkey registered before its relying party was stored: the current settings
+    await Passkey.update({Passkey.rp_id: None, Passkey.origin: None}).where(
+        Passkey.credential_id == cred
+    )
+    assert await _verify_failures(event.id) == []
+    with _origin("https://onevisit.example"):
+        failures = await _verify_failures(event.id)
+    assert len(failures) == 1 and "[confirmation.invalid]" in failures[0], failures
+
+
+def test_history_accepts_only_origins_of_the_passkeys_relying_party():
+    authn = SoftAuthenticator(origin="http://localhost:8000")
+    authn.rp_id, authn.user_handle = "localhost", b"u"
+    key = authn._cose_key()
+    passkey = RegisteredPasskey("u", key, "localhost", "http://localhost:8000")
+    # now served from https://onevisit.example: history still knows the passkey's own RP
+    keys = ConfirmationKeys({}, "onevisit.example", "https://onevisit.example", history=True)
+    made_at = {
+        "http://localhost:8000": True,  # where it was registered
+        "http://localhost:8001": True,  # another port of the same RP ID
+        "http://evil.example": False,  # never an origin of RP ID "localhost"
+        "https://onevisit.example": False,  # the current origin, but another RP ID
+    }
+    for origin, ok in made_at.items():
+        body = confirmation(authn, HASH_A, origin=origin)
+        rp_id, origins = keys.relying_party(passkey, body)
+        assert rp_id == "localhost"
+        if ok:
+            verify_record_confirmation(
+                body=body, credential_public_key=key, rp_id=rp_id, origin=origins
+            )
+        else:
+            with pytest.raises(ConfirmationInvalid):
+                verify_record_confirmation(
+                    body=body, credential_public_key=key, rp_id=rp_id, origin=origins
+                )
+    # on sync (not history): only the current relying party
+    live = ConfirmationKeys({}, "onevisit.example", "https://onevisit.example")
+    assert live.relying_party(passkey, confirmation(authn, HASH_A)) == (
+        "onevisit.example",
+        ["https://onevisit.example"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("origin", "rp_id", "fits"),
+    [
+        ("https://onevisit.example", "onevisit.example", True),
+        ("https://a.onevisit.example:8443", "onevisit.example", True),
+        ("http://localhost:8000", "localhost", True),
+        ("https://evilonevisit.example", "onevisit.example", False),
+        ("https://onevisit.example.evil.cn", "onevisit.example", False),
+        ("http://onevisit.example", "onevisit.example", False),  # not a secure context
+        ("https://onevisit.example/x", "onevisit.example", False),
+        ("https://onevisit.example:99999", "onevisit.example", False),
+        ("http://localhost:8000", "onevisit.example", False),
+        ("", "localhost", False),
+    ],
+)
+def test_origin_fits_rp_id(origin, rp_id, fits):
+    assert origin_fits_rp_id(origin, rp_id) is fits

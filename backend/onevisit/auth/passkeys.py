@@ -132,6 +132,8 @@ async def register_passkey(
                 transports=transports,
                 aaguid=str(verified.aaguid),
                 backed_up=verified.credential_backed_up,
+                rp_id=settings.rp_id,
+                origin=settings.origin,
             )
         )
         session = await start_session(

@@ -52,6 +52,10 @@ class Passkey(Table, tablename="passkey"):
     backed_up = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
+    # The relying party it was registered for (settings.rp_id / settings.origin then): record
+    # confirmations are re-verified against it. NULL on passkeys older than the column.
+    rp_id = Varchar(length=255, null=True, default=None)
+    origin = Varchar(length=255, null=True, default=None)
 
 
 class WebAuthnChallenge(Table, tablename="webauthn_challenge"):

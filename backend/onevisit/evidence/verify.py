@@ -6,12 +6,13 @@ so a million events fit in memory. Per event (§3): the stored bytes are canonic
 SHA-256 of them, the columns equal the envelope, the signature verifies with the device's key
 (revoked keys included; device "server" with the server's event key), the device's chain is
 gapless from seq 1 with matching prev, every media reference names a stored original whose
-bytes hash and size match, and a passkey confirmation verifies (§5, sign count 0). Per leaf
-(§4): it is JCS {"h","s","r"} naming the event at its index with that hash, sig and receipt
-time, and leaves are gapless. The leaf hashes are folded into a compact range that yields every
-perfect-subtree node (compared with merkle_node) and the root at every checkpoint size; each
-checkpoint must be a note signed by the log key whose size and root equal its row's and the
-recomputed root (so all checkpoints are consistent with each other).
+bytes hash and size match, and a passkey confirmation verifies (§5, sign count 0) for the
+relying party its passkey was registered for (the origin may have moved since: confirm.py).
+Per leaf (§4): it is JCS {"h","s","r"} naming the event at its index with that hash, sig and
+receipt time, and leaves are gapless. The leaf hashes are folded into a compact range that
+yields every perfect-subtree node (compared with merkle_node) and the root at every checkpoint
+size; each checkpoint must be a note signed by the log key whose size and root equal its row's
+and the recomputed root (so all checkpoints are consistent with each other).
 
 Failures are collected, never raised; `failures[0]` is the first broken entry in log order.
 """
@@ -140,7 +141,7 @@ class _Verifier:
             except EvidenceError as exc:
                 self.parsed[r["log_index"]] = exc
         events = [e for e in self.parsed.values() if isinstance(e, Event)]
-        self.passkeys = await load_confirmation_keys(events)
+        self.passkeys = await load_confirmation_keys(events, history=True)
         new = {ref["sha256"] for e in events for ref in media_refs(e.body)} - self.media.keys()
         names = sorted(s for s in new if isinstance(s, str))
         found = await asyncio.to_thread(lambda: [_stored_digest(s) for s in names])
