@@ -136,3 +136,51 @@ def test_unreadable_or_empty(data, code):
     with pytest.raises(AppError) as e:
         read_table(data, "x.csv")
     assert e.value.code == code
+
+
+def test_check_char_equals_the_standards_weighted_sum():
+    """GB 32100-2015 §5 as written: C18 = 31 - (Σ C_i × W_i mod 31), W_i = 3^(i-1) mod 31
+    (31 → 0); the module computes it through base 34 instead."""
+    import random
+
+    rng = random.Random(32100)
+    for _ in range(5000):
+        body = "".join(rng.choice(uscc.USCC_ALPHABET) for _ in range(17))
+        total = sum(uscc.USCC_ALPHABET.index(c) * pow(3, i, 31) for i, c in enumerate(body))
+        want = uscc.USCC_ALPHABET[(31 - total % 31) % 31]
+        assert uscc.uscc_check_char(body) == want
+        assert uscc.is_valid_uscc(body + want) == (
+            body[0] in "123456789ANY" and body[2:8].isdigit()
+        )
+
+
+def test_full_width_ids_are_the_same_id():
+    """A code pasted from a Chinese document in full-width forms names the same subject; it is
+    never a second id (full-width digits are digits to str.isdigit())."""
+    full = VALID.translate({ord(c): ord(c) + 0xFEE0 for c in VALID})
+    assert normalise_subject_id(full) == VALID
+    no = regno("41030060012345")
+    full_no = no.translate({ord(c): ord(c) + 0xFEE0 for c in no})
+    assert not uscc.is_valid_regno(full_no)
+    assert normalise_subject_id(full_no) == no
+
+
+def test_cells_are_stripped_exactly_as_strip_would():
+    """read_table skips strip() when no cell can start or end with whitespace; the cells must
+    be those of strip() on every cell, for any text (quotes, line breaks in cells, CJK and
+    control whitespace)."""
+    import csv
+    import io
+    import random
+
+    from onevisit.directory.tabular import _csv_lines
+
+    pool = ["a", "中", ",", '"', " ", "\u3000", "\t", "\n", "\r\n", "\r", "\x1f", "\xa0", "1"]
+    rng = random.Random(63)
+    for _ in range(5000):
+        text = "h1,h2\n" + "".join(rng.choice(pool) for _ in range(rng.randint(1, 14)))
+        try:
+            want = [list(map(str.strip, r)) for r in csv.reader(io.StringIO(text, newline=""))]
+        except csv.Error:
+            continue
+        assert _csv_lines(text.encode()) == want, repr(text)

@@ -8,6 +8,7 @@ the API into an AppError with the same code.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -233,6 +234,9 @@ def check_code(field: str, value: Any, *, code: str) -> str:
 
 
 def normalise_subject_id(value: str) -> str:
+    """Upper case, no spaces, full-width forms (pasted from Chinese documents) as ASCII."""
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value)
     # isalnum(): no whitespace at all, the common case (the regex costs more than upper())
     return value.upper() if value.isalnum() else _SPACES.sub("", value).upper()
 

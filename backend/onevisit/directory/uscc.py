@@ -16,18 +16,15 @@ __all__ = [
     "uscc_check_char",
 ]
 
-from collections.abc import Sequence
 from enum import StrEnum
-from operator import mul
 
 # GB 32100-2015 §4: 31 characters, the letters I, O, Z, S, V are never used.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
-# Each alphabet character to the character whose code is its value: one translate() call turns
-# an id into the bytes of its values.
-_TO_VALUES = str.maketrans({c: chr(i) for i, c in enumerate(USCC_ALPHABET)})
-# Weights W_i = 3^(i) mod 31 for the 17 body positions (GB 32100-2015 §5).
-_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+# Weights W_i = 3^i mod 31 for the 17 body positions (GB 32100-2015 §5). Since 34 ≡ 3 (mod 31),
+# sum(v_i * 3^i) ≡ the body's values read as a base-34 numeral, least significant digit first:
+# one translate() to digits 0-9a-u, a reversal and int(…, 34) compute it in C.
+_TO_BASE34 = str.maketrans(dict(zip(USCC_ALPHABET, "0123456789abcdefghijklmnopqrstu", strict=True)))
 # First character: the registration authority GB 32100-2015 assigns (1 机构编制, 2 外交,
 # 3 司法行政, 4 文化, 5 民政, 6 旅游, 7 宗教, 8 工会, 9 工商, A 中央军委改革和编制办公室,
 # N 农业 (农村集体经济组织), Y 其他); B–G are not assigned.
@@ -40,17 +37,17 @@ class IdKind(StrEnum):
     other = "other"  # 产品、项目、行为等的自定义编号
 
 
-def _check_char(values: Sequence[int]) -> str:
-    # map() stops at the 17 weights: the 18th value (the check char itself) is ignored
-    total = sum(map(mul, values, _WEIGHTS))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+def _check_char(body: str) -> str:
+    """The check character of a 17-character body of alphabet characters."""
+    total = int(body.translate(_TO_BASE34)[::-1], 34)
+    return USCC_ALPHABET[-total % 31]
 
 
 def uscc_check_char(body: str) -> str:
     """The 18th character for a 17-character USCC body."""
     if len(body) != 17 or any(c not in _VALUE for c in body):
         raise ValueError("USCC body must be 17 characters of the GB 32100 alphabet")
-    return _check_char([_VALUE[c] for c in body])
+    return _check_char(body)
 
 
 def is_valid_uscc(code: str) -> bool:
@@ -59,12 +56,12 @@ def is_valid_uscc(code: str) -> bool:
         return False
     if code.strip(USCC_ALPHABET):  # a character outside the alphabet (I, O, Z, S, V, a-z, …)
         return False
-    return _check_char(code.translate(_TO_VALUES).encode("ascii")) == code[17]
+    return _check_char(code[:17]) == code[17]
 
 
 def is_valid_regno(code: str) -> bool:
     """15-digit registration number, ISO 7064 MOD 11,10 over all digits."""
-    if len(code) != 15 or not code.isdigit():
+    if len(code) != 15 or not (code.isascii() and code.isdigit()):
         return False
     p = 10
     for ch in code[:-1]:
@@ -77,7 +74,7 @@ def classify_subject_id(code: str) -> IdKind:
     """The kind an identifier looks like; it says nothing about validity."""
     if len(code) == 18 and code[2:8].isdigit():
         return IdKind.uscc
-    if len(code) == 15 and code.isdigit():
+    if len(code) == 15 and code.isascii() and code.isdigit():
         return IdKind.regno
     return IdKind.other
 
