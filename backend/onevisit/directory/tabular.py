@@ -16,6 +16,10 @@ from onevisit.errors import CATALOGUE, AppError
 __all__ = ["Table", "read_table", "write_table"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
+# Whitespace (as str.strip() sees it) where a cell may begin or end: after a separator, a quote
+# or a line's start, or before them or a line's end (and a line break next to a quote, which
+# may be inside a quoted cell). Where there is none, no cell needs stripping.
+_EDGE_SPACE = re.compile(r'(?:^|[,"\r])[^\S\r\n]|[^\S\r\n](?:[,"\r]|$)|[\r\n]"|"[\r\n]', re.M)
 
 
 class Table:
@@ -59,8 +63,13 @@ def _csv_lines(data: bytes) -> Iterable[list[str]]:
         except UnicodeDecodeError:
             raise AppError("import.format", "无法识别的文本编码") from None
     try:
-        strip = str.strip
-        rows = [list(map(strip, row)) for row in csv.reader(io.StringIO(text, newline=""))]
+        reader = csv.reader(io.StringIO(text, newline=""))
+        if _EDGE_SPACE.search(text):
+            rows = [list(map(str.strip, row)) for row in reader]
+        else:  # no cell starts or ends with whitespace: stripping would change nothing …
+            rows = list(reader)
+            if rows:  # … but for a quote left open, which runs to the end of the text
+                rows[-1] = list(map(str.strip, rows[-1]))
     except csv.Error as exc:
         raise AppError("import.format", f"CSV 格式错误：{exc}") from None
     if "'" in text:  # exported cells that would start a formula carry a leading '
