@@ -10,7 +10,7 @@ PORT   ?= 8000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ONEVISIT_ORIGIN ?= http://localhost:$(PORT)
 
-.PHONY: run test test-sqlite test-postgres install install-test chromium postgres lint bench clean
+.PHONY: run test test-sqlite test-postgres install install-test chromium compose-client postgres lint bench clean
 
 run: install ## migrate SQLite, load the demo, print an enrolment QR, serve
 	$(BIN)/onevisit migrate
@@ -19,7 +19,7 @@ run: install ## migrate SQLite, load the demo, print an enrolment QR, serve
 	@echo "OneVisit: open $(ONEVISIT_ORIGIN) (enrolment link and QR above)"
 	$(BIN)/onevisit serve --no-migrate --host $(HOST) --port $(PORT)
 
-test: install-test chromium postgres ## the whole suite on SQLite, then on PostgreSQL
+test: install-test chromium compose-client postgres ## the whole suite on SQLite, then on PostgreSQL
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -52,6 +52,13 @@ chromium:
 	  { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium fonts-wqy-microhei >/dev/null; } || \
 	  { [ "$$REQUIRE_BROWSER" = 1 ] && echo "chromium could not be installed" && exit 1 || true; }; \
 	fi
+
+# docker-compose v1 (Debian) validates docker-compose.yml without an engine; the structural
+# checks of the file run without it.
+compose-client:
+	@command -v docker-compose >/dev/null 2>&1 || \
+	  $(SUDO) apt-get install -y -q --no-install-recommends docker-compose >/dev/null 2>&1 || \
+	  echo "docker-compose not installed: tests/system/test_compose.py checks the file's structure only"
 
 # Start a local PostgreSQL that is installed but stopped; a missing server fails only
 # when REQUIRE_PG=1 (the tests then report it).
