@@ -160,8 +160,21 @@ def test_text_level_rule_check_agrees_with_the_walk():
 
     def reference(data: bytes) -> type | None:
         try:
-            value = json.loads(data.decode(), object_pairs_hook=jcs._object_of_pairs,
-                               parse_float=jcs._no_float)  # fmt: skip
+            try:
+                text = data.decode()
+            except UnicodeDecodeError:
+                raise jcs.InvalidJson("utf-8") from None
+            try:
+                value = json.loads(
+                    text,
+                    object_pairs_hook=jcs._object_of_pairs,
+                    parse_float=jcs._no_float,
+                    parse_constant=jcs._no_constant,
+                )
+            except ValueError as exc:
+                if isinstance(exc, jcs.NotCanonical):
+                    raise
+                raise jcs.InvalidJson(str(exc)) from None
             jcs._check(value, normalise=False, depth=0)
             if jcs.canonical(value) != data:
                 raise jcs.NotCanonical("differs")
@@ -185,3 +198,7 @@ def test_text_level_rule_check_agrees_with_the_walk():
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         raw = data.encode("utf-8", "surrogatepass")
         assert outcome(raw) == reference(raw), raw[:80]
+        at = rng.randrange(len(raw))  # one byte changed: floats, keys, quotes, broken UTF-8
+        for b in (rng.choice(b'.e"\\,:{}[]0 \xc3\xa9'), rng.randrange(256)):
+            mutated = raw[:at] + bytes([b]) + raw[at + 1 :]
+            assert outcome(mutated) == reference(mutated), mutated[:80]

@@ -18,6 +18,7 @@ import re
 import unicodedata
 from typing import Any
 
+import msgspec
 import rfc8785
 
 from onevisit.evidence.errors import (
@@ -67,6 +68,10 @@ def parse_canonical(data: bytes) -> Any:
         text = data.decode("utf-8")  # strict: invalid UTF-8 is refused, not replaced
     except UnicodeDecodeError as exc:
         raise InvalidJson("not valid UTF-8") from exc
+    if _plainly_within_rules(text):
+        value = _fast_parse(data)
+        if value is not _NO:
+            return value
     try:
         value = json.loads(
             text,
@@ -78,8 +83,6 @@ def parse_canonical(data: bytes) -> Any:
         raise
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
         raise InvalidJson(str(exc)) from exc
-    if _plainly_within_rules(text) and _fast_canonical(value) == data:
-        return value
     _check(value, normalise=False, depth=0)  # names the rule broken, if any
     if _fast_canonical(value) == data:
         return value
@@ -99,13 +102,42 @@ def _plainly_within_rules(text: str) -> bool:
     - NFC: the whole text is NFC. Canonical text escapes only controls, '"' and '\\', which
       compose with nothing, so the text is NFC exactly when its strings are (or an escape's
       letter composes with a following mark, and the walk decides);
-    - floats, duplicate and non-ASCII keys were refused while parsing; lone surrogates make
-      _fast_canonical fail."""
+    - floats, duplicate and non-ASCII keys, lone surrogates: _fast_parse."""
     return (
         text.count("[") + text.count("{") <= MAX_DEPTH
         and not _LONG_DIGITS.search(text)
         and (text.isascii() or unicodedata.is_normalized("NFC", text))
     )
+
+
+_NO = object()
+_DECODER = msgspec.json.Decoder()  # refuses lone surrogates
+_ENCODER = msgspec.json.Encoder(order="sorted")  # compact, keys sorted: JCS for our values
+
+
+def _fast_parse(data: bytes) -> Any:
+    """The value of canonical bytes whose text keeps the §1 rules, ~10x faster than json.loads
+    and a re-serialisation (a sync batch parses every envelope); _NO sends the bytes to the
+    slow path, which names what is wrong. msgspec's sorted compact output equals RFC 8785 for
+    values without floats (test_jcs checks it on every control character and hard strings):
+    bytes that are their own re-encoding are canonical. A duplicate key shrinks the object,
+    so its bytes differ."""
+    try:
+        value = _DECODER.decode(data)
+    except msgspec.DecodeError:
+        return _NO
+    if _ENCODER.encode(value) != data or not _plain(value):
+        return _NO
+    return value
+
+
+def _plain(value: Any) -> bool:
+    """No float anywhere, and every key ASCII."""
+    if isinstance(value, dict):
+        return all(k.isascii() for k in value) and all(map(_plain, value.values()))
+    if isinstance(value, list):
+        return all(map(_plain, value))
+    return not isinstance(value, float)
 
 
 def _fast_canonical(value: Any) -> bytes | None:
