@@ -15,8 +15,8 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
+from onevisit.bulk import bulk_update, fetch_by_keys
 from onevisit.db import bulk_insert, is_sqlite, write_transaction
-from onevisit.directory.bulk import bulk_update, fetch_by_keys
 from onevisit.directory.fields import normalise_subject_id
 from onevisit.directory.records import SUBJECT_FIELDS, clean_subject
 from onevisit.directory.revisions import latest_revision, new_revision

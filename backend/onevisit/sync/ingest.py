@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onevisit.auth.tables import DeviceKey
+from onevisit.bulk import fetch_by_keys
 from onevisit.db import write_transaction
 from onevisit.evidence import merkle
 from onevisit.evidence.confirm import load_confirmation_keys
@@ -27,7 +28,6 @@ from onevisit.evidence.events import (
 )
 from onevisit.evidence.log import LogAppender, SignedCheckpoint, sign_checkpoint
 from onevisit.evidence.store import ChainHead, chain_heads, now_ms, store_events
-from onevisit.evidence.tables import Event as EventRow
 from onevisit.field.bodies import check_body
 from onevisit.sync.media import check_media, load_media
 from onevisit.sync.scope import check_scope, load_scopes
@@ -135,10 +135,9 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
 
     async with write_transaction():
         received = now_ms()
-        stored = await EventRow.select(EventRow.event_id, EventRow.hash, EventRow.log_index).where(
-            EventRow.event_id.is_in([e.id for e in parsed.values()] or [""])
-        )
-        known = {r["event_id"]: (r["hash"], r["log_index"]) for r in stored}
+        ids = [e.id for e in parsed.values()]
+        stored = await fetch_by_keys("event", ("event_id", "hash", "log_index"), "event_id", ids)
+        known = {event_id: (h, index) for event_id, h, index in stored}
         heads = await chain_heads([e.device for e in parsed.values()])
         scopes = await load_scopes([e.visit for e in parsed.values() if e.visit])
         appender = await LogAppender.open()

@@ -1,4 +1,4 @@
-"""Set-wise reads and updates on the current write transaction's own connection.
+"""Set-wise reads and updates on the current write transaction's own connection (imports, sync).
 
 piccolo builds SQL row by row in Python; at 100k rows that dominates an import. These helpers
 complement `onevisit.db.bulk_insert` with the engines' fast paths: one query with a single
