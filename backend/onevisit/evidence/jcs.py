@@ -14,7 +14,6 @@ signature all speak about one and the same text.
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from typing import Any
 
@@ -91,22 +90,17 @@ def parse_canonical(data: bytes) -> Any:
     return value
 
 
-_LONG_DIGITS = re.compile(r"[0-9]{16}")  # 2^53 - 1 has 16 digits: shorter runs are in range
-
-
 def _plainly_within_rules(text: str) -> bool:
     """Whether a parsed text's values keep the §1 rules, judged on the text alone (a sync batch
     checks every envelope: this replaces a walk over every value). False means "walk them":
     - depth: no more brackets in all than the depth allowed;
-    - integers: no run of 16 digits anywhere;
     - NFC: the whole text is NFC. Canonical text escapes only controls, '"' and '\\', which
       compose with nothing, so the text is NFC exactly when its strings are (or an escape's
       letter composes with a following mark, and the walk decides);
-    - floats, duplicate and non-ASCII keys, lone surrogates: _fast_parse."""
-    return (
-        text.count("[") + text.count("{") <= MAX_DEPTH
-        and not _LONG_DIGITS.search(text)
-        and (text.isascii() or unicodedata.is_normalized("NFC", text))
+    - floats, integers out of range, duplicate and non-ASCII keys, lone surrogates:
+      _fast_parse."""
+    return text.count("[") + text.count("{") <= MAX_DEPTH and (
+        text.isascii() or unicodedata.is_normalized("NFC", text)
     )
 
 
@@ -132,11 +126,13 @@ def _fast_parse(data: bytes) -> Any:
 
 
 def _plain(value: Any) -> bool:
-    """No float anywhere, and every key ASCII."""
+    """No float anywhere, integers within ±(2^53 - 1), and every key ASCII."""
     if isinstance(value, dict):
         return all(k.isascii() for k in value) and all(map(_plain, value.values()))
     if isinstance(value, list):
         return all(map(_plain, value))
+    if isinstance(value, int):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
     return not isinstance(value, float)
 
 
