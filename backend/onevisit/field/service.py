@@ -24,6 +24,7 @@ from onevisit.field.model import (
 from onevisit.field.projection import Received, project_visit
 from onevisit.field.record import build_record, record_hash, short_code
 from onevisit.planning.tables import TaskMatter, Visit, VisitMember
+from onevisit.planning.visits import is_visit_id
 
 __all__ = ["VisitView", "may_see_visit", "my_visits", "visit_info", "visit_view"]
 
@@ -46,6 +47,8 @@ class VisitView:
 
 
 async def visit_info(visit_id: str) -> VisitInfo:
+    if not is_visit_id(visit_id):
+        raise AppError("request.not_found", "visit", visit=visit_id)
     visit = (
         await Visit.select(
             Visit.id,

@@ -3,6 +3,7 @@ result; until then tests, the simulator and the demo name the groups themselves.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from onevisit.db import write_transaction
@@ -10,7 +11,16 @@ from onevisit.directory.tables import Department, Inspector, Matter
 from onevisit.errors import AppError
 from onevisit.planning.tables import Task, TaskMatter, Visit, VisitMember
 
-__all__ = ["create_task", "create_visit"]
+__all__ = ["create_task", "create_visit", "is_visit_id"]
+
+
+def is_visit_id(value: str) -> bool:
+    """Whether `value` is a visit id as the system writes it (a UUID in lowercase hyphenated
+    form). Anything else names no visit; PostgreSQL would refuse it as a uuid parameter."""
+    try:
+        return str(uuid.UUID(value)) == value
+    except (ValueError, TypeError, AttributeError):
+        return False
 
 
 async def _ids(table, codes: Sequence[str], error: str) -> dict[str, int]:

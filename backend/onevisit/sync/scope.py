@@ -12,6 +12,7 @@ from onevisit.evidence.errors import EvidenceError
 from onevisit.evidence.events import Event
 from onevisit.field.bodies import needs_visit
 from onevisit.planning.tables import TaskMatter, Visit, VisitMember
+from onevisit.planning.visits import is_visit_id
 
 __all__ = [
     "OutOfScope",
@@ -58,7 +59,7 @@ def matters_written(body: dict[str, Any]) -> list[str]:
 
 
 async def load_scopes(visit_ids: Iterable[str]) -> dict[str, VisitScope]:
-    ids = sorted(set(visit_ids))
+    ids = sorted({v for v in visit_ids if is_visit_id(v)})  # another string: visit.unknown
     if not ids:
         return {}
     visits = await Visit.select(Visit.id, Visit.task).where(Visit.id.is_in(ids))
