@@ -7,11 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from onevisit.auth.tables import User
 from onevisit.evidence.errors import EvidenceError
 from onevisit.evidence.events import Event
 from onevisit.field.bodies import needs_visit
-from onevisit.planning.tables import TaskMatter, Visit, VisitMember
+from onevisit.planning.tables import Visit, VisitMember
 from onevisit.planning.visits import is_visit_id
 
 __all__ = [
@@ -59,39 +58,33 @@ def matters_written(body: dict[str, Any]) -> list[str]:
 
 
 async def load_scopes(visit_ids: Iterable[str]) -> dict[str, VisitScope]:
+    """Two queries a batch, written out: built through the ORM's joins they cost a sync batch
+    more than its database work."""
     ids = sorted({v for v in visit_ids if is_visit_id(v)})  # another string: visit.unknown
     if not ids:
         return {}
-    visits = await Visit.select(Visit.id, Visit.task).where(Visit.id.is_in(ids))
-    scopes = {str(v["id"]): VisitScope() for v in visits}
-    if not visits:
-        return scopes
-    members = await VisitMember.select(
-        VisitMember.visit, VisitMember.inspector, VisitMember.served.code.as_alias("served")
-    ).where(VisitMember.visit.is_in(ids))
-    inspectors = {m["inspector"] for m in members}
-    users = (
-        await User.select(User.id, User.inspector).where(User.inspector.is_in(list(inspectors)))
-        if inspectors
-        else []
+    marks = ", ".join("{}" for _ in ids)
+    matters = await Visit.raw(
+        "SELECT v.id AS visit, m.code AS code, d.code AS dep FROM visit v "
+        "LEFT JOIN task_matter tm ON tm.task = v.task LEFT JOIN matter m ON m.id = tm.matter "
+        f"LEFT JOIN department d ON d.id = m.department WHERE v.id IN ({marks})",
+        *ids,
     )
-    user_of: dict[int, list[str]] = {}
-    for u in users:
-        user_of.setdefault(u["inspector"], []).append(str(u["id"]))
-    for m in members:
-        for user_id in user_of.get(m["inspector"], []):
-            scopes[str(m["visit"])].served.setdefault(user_id, set()).add(m["served"])
-    tasks = {v["task"]: str(v["id"]) for v in visits}
-    task_matters = await TaskMatter.select(
-        TaskMatter.task,
-        TaskMatter.matter.code.as_alias("code"),
-        TaskMatter.matter.department.code.as_alias("dep"),
-    ).where(TaskMatter.task.is_in(list(tasks)))
-    by_task: dict[int, dict[str, str]] = {}
-    for tm in task_matters:
-        by_task.setdefault(tm["task"], {})[tm["code"]] = tm["dep"]
-    for v in visits:
-        scopes[str(v["id"])].matters = by_task.get(v["task"], {})
+    scopes: dict[str, VisitScope] = {}
+    for row in matters:
+        scope = scopes.setdefault(str(row["visit"]), VisitScope())
+        if row["code"] is not None:  # a visit whose task has no matter yet
+            scope.matters[row["code"]] = row["dep"]
+    if not scopes:
+        return scopes
+    members = await VisitMember.raw(
+        "SELECT vm.visit AS visit, u.id AS user_id, d.code AS served FROM visit_member vm "
+        "JOIN app_user u ON u.inspector = vm.inspector JOIN department d ON d.id = vm.served "
+        f"WHERE vm.visit IN ({marks})",
+        *ids,
+    )
+    for row in members:
+        scopes[str(row["visit"])].served.setdefault(str(row["user_id"]), set()).add(row["served"])
     return scopes
 
 
