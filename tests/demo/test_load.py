@@ -1,15 +1,39 @@
 """`onevisit demo` loads the whole data set into the real database, and a second run changes
-nothing (it is run by every `make run`)."""
+nothing (it is run by every `make run`). It recognises its own joint visits by their task's
+code, so other tasks — e.g. of `onevisit simulate` run before it — neither stop it nor count
+as its own. Tests share the database, so the demo may be loaded before this test runs (the
+simulation loads it when the directory is missing); the assertions hold either way."""
+
+import dataclasses
 
 from onevisit.auth.tables import User
-from onevisit.demo.dataset import build_demo_dataset
-from onevisit.demo.load import load_demo
+from onevisit.auth.users import create_user
+from onevisit.demo.dataset import DemoUser, build_demo_dataset
+from onevisit.demo.load import DEMO_TASK_CODE, load_demo
+from onevisit.directory.seed import load_directory
 from onevisit.directory.tables import Inspector, Matter, Subject
 from onevisit.planning.tables import Task, Visit
+from onevisit.planning.visits import create_task
+from onevisit.simulate.setup import ACTOR, INITIATOR, TASK_NAME
+from tests.fixtures import unique
 
 
 async def test_demo_loads_then_changes_nothing():
     dataset = build_demo_dataset()
+    demo_task = (Task.code == DEMO_TASK_CODE) & (Task.created_by == "demo")
+    loaded_before = await Task.exists().where(demo_task)
+    if not loaded_before:
+        # as in an installation where the directory is there and `onevisit simulate` has run:
+        # a joint task made by the simulation, which is not the demo's
+        await load_directory(dataset)
+        lead = next(m.code for m in dataset.matters if m.department == INITIATOR)
+        await create_task(
+            code=unique("SIM"), name=TASK_NAME, initiator=INITIATOR, matters=[lead],
+            created_by=ACTOR,
+        )  # fmt: skip
+    foreign = await Task.select(Task.id).where(Task.created_by == "simulate").order_by(Task.id)
+    assert foreign or loaded_before
+
     first = await load_demo()
     second = await load_demo()
 
@@ -34,8 +58,37 @@ async def test_demo_loads_then_changes_nothing():
     assert second.directory["subjects"]["unchanged"] == 2000
     assert second.users_created == [] and second.users_existing == len(dataset.users)
     assert "users created: 0" in second.text()
-    # three completed joint visits the first time, none added the second
-    assert first.visits_completed == 3 and second.visits_completed == 0
-    tasks = await Task.select(Task.id).where(Task.created_by == "simulate")
+    # three completed joint visits the first time (despite the other tasks), none added the
+    # second; none the first time either if the demo was loaded before this test
+    assert first.visits_completed == (0 if loaded_before else 3)
+    assert second.visits_completed == 0
+    tasks = await Task.select(Task.id).where(demo_task)
     assert len(tasks) == 1
     assert await Visit.count().where(Visit.task == tasks[0]["id"]) == 3
+    # the other tasks are left as they were, and the demo leaves no task of its own among them
+    assert (
+        await Task.select(Task.id).where(Task.created_by == "simulate").order_by(Task.id) == foreign
+    )
+
+
+async def test_demo_leaves_an_inspectors_own_account_alone():
+    """A demo user for an inspector who already has an account (e.g. one `onevisit simulate`
+    made) is not created: the app knows an inspector by one account, a second would make the
+    first "not a member" of the inspector's visits."""
+    dataset = build_demo_dataset()
+    await load_directory(dataset)
+    has_account = User.select(User.inspector.code.as_alias("code")).where(
+        User.inspector.is_not_null()
+    )
+    with_account = {r["code"] for r in await has_account}
+    inspector = next(i for i in dataset.inspectors if i.active and i.code not in with_account)
+    await create_user(
+        name=inspector.name, role="inspector", department_code=None,
+        inspector_code=inspector.code, created_by="cli",
+    )  # fmt: skip
+    user = DemoUser(inspector.name, "inspector", inspector.department, inspector.code)
+    summary = await load_demo(dataclasses.replace(dataset, users=(user,)))
+    assert summary.users_created == [] and summary.users_skipped == [inspector.name]
+    assert "the inspector has an account" in summary.text()
+    accounts = await User.select(User.created_by).where(User.inspector.code == inspector.code)
+    assert accounts == [{"created_by": "cli"}]

@@ -9,12 +9,13 @@ from onevisit.auth.users import create_user
 from onevisit.demo.dataset import DemoDataset, build_demo_dataset
 from onevisit.directory.seed import load_directory
 
-__all__ = ["DemoSummary", "load_demo"]
+__all__ = ["DEMO_TASK_CODE", "DemoSummary", "load_demo"]
 
 DEMO_ACTOR = "demo"
-
-
 DEMO_SEED = 20261125
+# The demo's own joint task, recognised by this code (unique) and created_by == DEMO_ACTOR:
+# never by who ran the phones, since `onevisit simulate` makes tasks of the same kind.
+DEMO_TASK_CODE = "DEMO-JOINT-VISITS"
 
 
 @dataclass
@@ -22,13 +23,21 @@ class DemoSummary:
     directory: dict[str, object]
     users_created: list[str] = field(default_factory=list)
     users_existing: int = 0
+    # demo users of an inspector who already has an account made by someone else (e.g. by
+    # `onevisit simulate`): not created, since an inspector signs in with one account only
+    users_skipped: list[str] = field(default_factory=list)
     visits_completed: int = 0
 
     def text(self) -> str:
         parts = ", ".join(f"{k}: {v}" for k, v in self.directory.items())
+        skipped = (
+            f" (not created, the inspector has an account: {', '.join(self.users_skipped)})"
+            if self.users_skipped
+            else ""
+        )
         return (
             f"demo data loaded ({parts}); users created: {len(self.users_created)}, "
-            f"already present: {self.users_existing}; "
+            f"already present: {self.users_existing}{skipped}; "
             f"completed visits simulated: {self.visits_completed}"
         )
 
@@ -39,9 +48,18 @@ async def load_demo(dataset: DemoDataset | None = None) -> DemoSummary:
     existing = {
         row["name"] for row in await User.select(User.name).where(User.created_by == DEMO_ACTOR)
     }
+    with_account = {
+        row["code"]
+        for row in await User.select(User.inspector.code.as_alias("code")).where(
+            User.inspector.is_not_null()
+        )
+    }
     for user in dataset.users:
         if user.name in existing:
             summary.users_existing += 1
+            continue
+        if user.inspector_code in with_account:
+            summary.users_skipped.append(user.name)
             continue
         await create_user(
             name=user.name,
@@ -58,27 +76,42 @@ async def load_demo(dataset: DemoDataset | None = None) -> DemoSummary:
 async def _completed_visits() -> int:
     """Three finished joint visits (check-ins, every item, photos, signature, confirmations),
     made by simulated phones through the real app in-process, so the demo shows evidence, the
-    log and visit records from the start. Once only: later runs find them and add nothing."""
+    log and visit records from the start. Once only: later runs find the demo's own task (by
+    DEMO_TASK_CODE) and add nothing; other tasks, e.g. of `onevisit simulate`, do not count."""
     import httpx
 
     from onevisit.app import create_app
+    from onevisit.evidence.store import now_ms
     from onevisit.planning.tables import Task
     from onevisit.simulate.run import simulate
-    from onevisit.simulate.setup import ACTOR
+    from onevisit.simulate.setup import prepare
 
-    if await Task.exists().where(Task.created_by == ACTOR):
+    demo_task = (Task.code == DEMO_TASK_CODE) & (Task.created_by == DEMO_ACTOR)
+    if await Task.exists().where(demo_task):
         return 0
-    app = create_app()
-    async with app.lifespan():
-        report = await simulate(
-            phones=4,
-            visits=3,
-            seed=DEMO_SEED,
-            transport=httpx.ASGITransport(app=app),
-            offline_rate=0.3,
-            duplicate_rate=0.1,
-            fault_rate=0.0,
-        )
+    phones, visits = 4, 3
+    plan = await prepare(phones=phones, visits=visits, seed=DEMO_SEED)
+    # mark the task as the demo's before any phone sees it (its code is in the visit records)
+    await Task.update({Task.code: DEMO_TASK_CODE, Task.created_by: DEMO_ACTOR}).where(
+        Task.id == plan.task
+    )
+    report = None
+    try:
+        app = create_app()
+        async with app.lifespan():
+            report = await simulate(
+                phones=phones,
+                visits=visits,
+                seed=DEMO_SEED,
+                transport=httpx.ASGITransport(app=app),
+                offline_rate=0.3,
+                duplicate_rate=0.1,
+                fault_rate=0.0,
+                plan=plan,
+            )
+    finally:
+        if report is None or not report.ok:  # unmark: the next run makes a complete set
+            await Task.update({Task.code: f"DEMO-FAILED-{now_ms()}"}).where(Task.id == plan.task)
     if not report.ok:
         raise RuntimeError("the demo's simulated visits failed:\n" + report.text())
     return len(report.checks)
