@@ -26,6 +26,16 @@ def test_put_never_overwrites(tmp_path):
     assert hash_file(path) == digest and hash_file(path, limit=4) == sha(b"orig")
 
 
+def test_put_can_keep_the_source(tmp_path):
+    """An upload keeps its partial file until its rows are recorded."""
+    store = LocalStore(tmp_path)
+    src, digest = tmp_path / "a", sha(b"original")
+    src.write_bytes(b"original")
+    assert store.put(src, sha256=digest, keep_src=True) is True
+    assert src.read_bytes() == b"original" and store.read(digest) == b"original"
+    assert store.put(src, sha256=digest, keep_src=True) is False and src.exists()
+
+
 def test_names_are_never_from_users(tmp_path):
     store = LocalStore(tmp_path)
     for bad in ("../../etc/passwd", "A" * 64, "a" * 63):

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import uuid
 from abc import ABC, abstractmethod
@@ -63,9 +64,10 @@ class MediaStore(ABC):
     Every method is blocking I/O: call it through asyncio.to_thread from handlers."""
 
     @abstractmethod
-    def put(self, src: Path, *, sha256: str) -> bool:
+    def put(self, src: Path, *, sha256: str, keep_src: bool = False) -> bool:
         """Move a finished, already hashed file into the originals. False if the object was
-        there already (the existing copy is kept and `src` removed): never an overwrite."""
+        there already (the existing copy is kept): never an overwrite. `src` is removed,
+        unless `keep_src` (an upload keeps its partial file until its rows are recorded)."""
 
     @abstractmethod
     def exists(self, sha256: str) -> bool: ...
@@ -108,7 +110,7 @@ class LocalStore(MediaStore):
             raise ValueError("not a lowercase hex SHA-256")
         return self.root / "originals" / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, src: Path, *, sha256: str) -> bool:
+    def put(self, src: Path, *, sha256: str, keep_src: bool = False) -> bool:
         dest = self.original_path(sha256)
         dest.parent.mkdir(parents=True, exist_ok=True)
         with open(src, "rb") as fh:
@@ -118,18 +120,20 @@ class LocalStore(MediaStore):
             # link() refuses to replace an existing name, atomically (rename() would replace):
             # two finishers of the same object race safely and the first copy stays.
             os.link(src, dest)
+            created = True
         except FileExistsError:
-            src.unlink()
-            return False
+            created = False
         except OSError:  # a filesystem without hard links
-            if dest.exists():
-                src.unlink()
-                return False
-            os.rename(src, dest)
-        else:
-            src.unlink()
-        _fsync_dir(dest.parent)
-        return True
+            created = not dest.exists()
+            if created and keep_src:
+                _copy_into(src, dest)
+            elif created:
+                os.rename(src, dest)
+        if not keep_src:
+            src.unlink(missing_ok=True)
+        if created:
+            _fsync_dir(dest.parent)
+        return created
 
     def exists(self, sha256: str) -> bool:
         return self.original_path(sha256).is_file()
@@ -180,6 +184,16 @@ class LocalStore(MediaStore):
             fh.flush()
             os.fsync(fh.fileno())
             os.replace(tmp, dest)  # a cache: a concurrent writer's identical copy may win
+
+
+def _copy_into(src: Path, dest: Path) -> None:
+    """Copy through a temporary name beside `dest`, so `dest` never exists half-written."""
+    with _temp_beside(dest) as (fh, tmp), open(src, "rb") as source:
+        shutil.copyfileobj(source, fh, READ_BLOCK)
+        fh.flush()
+        os.fsync(fh.fileno())
+        os.chmod(tmp, 0o444)
+        os.rename(tmp, dest)
 
 
 @contextlib.contextmanager
