@@ -143,24 +143,95 @@ async def test_declaration_is_validated(as_role):
 
 
 async def test_existing_object_is_deduplicated(as_role):
+    """Only the user who sent these bytes before gets `complete` at once; a colleague with the
+    same photo sends it all, is checked, and nothing new is written to the store."""
     me, other = await as_role(Role.inspector), await as_role(Role.leader)
     data = jpeg(seed=108)
     assert (await upload(me.client, data)).status_code == 204
-    for who in (me, other):  # an idempotent resend, and the same photo from a colleague
-        r = await start(who.client, data)
-        assert r.status_code == 200
-        assert r.json() == {
-            "upload_id": None,
-            "sha256": sha(data),
-            "offset": len(data),
-            "size": len(data),
-            "complete": True,
-        }
+    done = {
+        "upload_id": None,
+        "sha256": sha(data),
+        "offset": len(data),
+        "size": len(data),
+        "complete": True,
+    }
+    r = await start(me.client, data)  # an idempotent resend
+    assert r.status_code == 200 and r.json() == done
+    original = get_store().local_path(sha(data))
+    inode = os.stat(original).st_ino
+    r = await start(other.client, data)  # the same photo from a colleague: send every byte
+    assert r.status_code == 201
+    assert (r.json()["offset"], r.json()["complete"]) == (0, False)
+    uid = r.json()["upload_id"]
+    last = await send(other.client, uid, 0, data)
+    assert last.status_code == 204 and last.headers["upload-complete"] == "?1"
+    assert (await other.client.get(f"{BASE}/{uid}")).json()["complete"] is True
+    assert not get_store().partial_path(uid).exists()
+    assert os.stat(original).st_ino == inode and original.read_bytes() == data
+    rows = await MediaObject.select().where(MediaObject.sha256 == sha(data))
+    assert len(rows) == 1 and str(rows[0]["uploaded_by"]) == me.user_id
+    r = await start(other.client, data)  # now theirs too
+    assert r.status_code == 200 and r.json() == done
     r = await me.client.post(
         f"{BASE}/", json={"sha256": sha(data), "size": 5, "mime": "image/jpeg", "purpose": "photo"}
     )
     assert r.status_code == 422 and r.json()["code"] == "media.size_mismatch"
     assert await MediaObject.count().where(MediaObject.sha256 == sha(data)) == 1
+
+
+async def test_declaring_a_stored_hash_proves_nothing(as_role):
+    """Hash, size and type are printed in published records: declaring them is no upload."""
+    owner, other = await as_role(Role.inspector), await as_role(Role.inspector)
+    data = jpeg(seed=113)
+    assert (await upload(owner.client, data)).status_code == 204
+    created = await start(other.client, data)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["offset"], body["complete"]) == (0, False) and body["upload_id"]
+    uid = body["upload_id"]
+    asked = await other.client.head(f"{BASE}/{uid}")
+    assert asked.headers["upload-offset"] == "0" and "upload-complete" not in asked.headers
+    r = await send(other.client, uid, 0, b"")  # nothing sent: nothing proved
+    assert r.status_code == 204 and "upload-complete" not in r.headers
+    r = await send(other.client, uid, len(data), b"")  # pretending the bytes arrived
+    assert r.status_code == 409 and r.json()["details"] == {"offset": 0}
+    assert not await uploads.possesses(user_id=other.user_id, sha256=sha(data))
+    assert (await other.client.get(f"/api/media/{sha(data)}")).status_code == 404
+    again = await start(other.client, data)  # still theirs to send, resumed
+    assert (again.status_code, again.json()["upload_id"]) == (200, uid)
+    assert again.json()["complete"] is False
+
+
+async def test_wrong_bytes_for_a_stored_hash_are_refused(as_role):
+    owner, other = await as_role(Role.inspector), await as_role(Role.inspector)
+    data = jpeg(seed=114)
+    assert (await upload(owner.client, data)).status_code == 204
+    uid = (await start(other.client, data)).json()["upload_id"]
+    r = await send(other.client, uid, 0, b"\0" * len(data))
+    assert r.status_code == 422 and r.json()["code"] == "media.hash_mismatch"
+    assert r.json()["details"]["offset"] == 0
+    status = (await other.client.get(f"{BASE}/{uid}")).json()
+    assert (status["offset"], status["complete"]) == (0, False)
+    assert not get_store().partial_path(uid).exists()
+    assert get_store().read(sha(data)) == data
+    assert (await other.client.get(f"/api/media/{sha(data)}")).status_code == 404
+    r = await send(other.client, uid, 0, data)  # the real bytes: proved, and readable
+    assert r.status_code == 204 and r.headers["upload-complete"] == "?1"
+    assert await uploads.possesses(user_id=other.user_id, sha256=sha(data))
+    assert (await other.client.get(f"/api/media/{sha(data)}")).content == data
+
+
+async def test_a_deduplicated_upload_must_agree_on_the_type(as_role):
+    """Declared before the object existed, finished after another upload stored it with
+    another type: refused like a stored object of another type at declaration."""
+    first, second = await as_role(Role.inspector), await as_role(Role.inspector)
+    data = jpeg(seed=115)
+    uid = (await start(second.client, data, mime="image/png")).json()["upload_id"]
+    assert (await upload(first.client, data)).status_code == 204
+    r = await send(second.client, uid, 0, data)
+    assert r.status_code == 422 and r.json()["code"] == "media.mime_mismatch"
+    assert (await second.client.get(f"{BASE}/{uid}")).status_code == 404  # rejected
+    assert not await uploads.possesses(user_id=second.user_id, sha256=sha(data))
 
 
 async def test_another_users_upload_is_unknown(as_role):
@@ -265,3 +336,51 @@ async def test_interrupted_completion_is_finished_by_an_empty_patch(as_role, mon
     r = await send(me.client, uid, len(data), b"")  # again: still complete, nothing changes
     assert r.status_code == 204 and r.headers["upload-complete"] == "?1"
     assert (await send(me.client, uid, len(data), b"x")).json()["code"] == "upload.too_long"
+
+
+async def test_a_lost_partial_is_never_completed_from_the_store(as_role, monkeypatch):
+    """At offset == size with the partial file gone, the stored object says nothing about
+    what this upload sent: the upload is reset, never completed (a race with a hash-mismatch
+    reset must not hand out someone else's object)."""
+    owner, other = await as_role(Role.inspector), await as_role(Role.inspector)
+    data = jpeg(seed=116)
+    assert (await upload(owner.client, data)).status_code == 204
+    uid = (await start(other.client, data)).json()["upload_id"]
+    real_finish = uploads._finish
+
+    async def crash(row):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(uploads, "_finish", crash)
+    assert (await send(other.client, uid, 0, b"\0" * len(data))).status_code == 500
+    monkeypatch.setattr(uploads, "_finish", real_finish)
+    get_store().discard_partial(uid)  # what a concurrent reset does first
+    r = await send(other.client, uid, len(data), b"")
+    assert r.status_code == 422 and r.json()["code"] == "media.hash_mismatch"
+    status = (await other.client.get(f"{BASE}/{uid}")).json()
+    assert (status["offset"], status["complete"]) == (0, False)
+    assert not await uploads.possesses(user_id=other.user_id, sha256=sha(data))
+
+
+async def test_a_crash_after_storing_is_finished_from_the_kept_partial(as_role, monkeypatch):
+    """The original is in the store but the rows are not: the partial file is still there,
+    so the retry hashes this upload's bytes again and records them."""
+    me = await as_role(Role.inspector)
+    data = jpeg(seed=117)
+    uid = (await start(me.client, data)).json()["upload_id"]
+    real_record = uploads._record
+
+    async def crash(*args, **kw):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(uploads, "_record", crash)
+    assert (await send(me.client, uid, 0, data)).status_code == 500
+    monkeypatch.setattr(uploads, "_record", real_record)
+    assert get_store().exists(sha(data)) and get_store().partial_path(uid).exists()
+    assert await MediaObject.count().where(MediaObject.sha256 == sha(data)) == 0
+    r = await send(me.client, uid, len(data), b"")
+    assert r.status_code == 204 and r.headers["upload-complete"] == "?1"
+    assert not get_store().partial_path(uid).exists()
+    assert get_store().read(sha(data)) == data
+    row = await MediaObject.select().where(MediaObject.sha256 == sha(data)).first()
+    assert (row["width"], row["height"], str(row["uploaded_by"])) == (400, 300, me.user_id)

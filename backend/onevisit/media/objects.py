@@ -13,6 +13,7 @@ from onevisit.media.derivatives import render_display, render_thumbnail
 from onevisit.media.rules import IMAGE_FORMATS
 from onevisit.media.store import get_store, is_sha256
 from onevisit.media.tables import MediaObject
+from onevisit.media.uploads import possesses
 from onevisit.media.watermark import watermark_lines
 
 __all__ = ["StoredObject", "derivative", "may_read_media", "readable_object"]
@@ -31,12 +32,16 @@ class StoredObject:
 
 
 async def may_read_media(caller: Caller, sha256: str, *, uploader_id: str) -> bool:
-    """The one place that decides who may see a media object: admins, its uploader, and
-    whoever may see a visit whose accepted events reference it (the group's members and
-    coordinators of the departments whose matters the visit checks)."""
+    """The one place that decides who may see a media object: admins, whoever completed an
+    upload of it (its first uploader among them: they sent these very bytes, so reading them
+    back discloses nothing), and whoever may see a visit whose accepted events reference it
+    (the group's members and coordinators of the departments whose matters the visit checks).
+    Declaring a hash without sending the bytes grants nothing (uploads.py)."""
     if caller is None:
         return False
     if caller.role is Role.admin or caller.user_id == uploader_id:
+        return True
+    if await possesses(user_id=caller.user_id, sha256=sha256):
         return True
     from onevisit.field.service import may_see_visit, visit_info
 

@@ -19,7 +19,7 @@ class UploadIn(msgspec.Struct, kw_only=True):
 
 
 class UploadOut(msgspec.Struct, kw_only=True):
-    upload_id: str | None  # None when the object was stored already (nothing to send)
+    upload_id: str | None  # None: the caller holds the stored object already (nothing to send)
     sha256: str
     offset: int
     size: int

@@ -5,6 +5,13 @@ with PATCH at an explicit offset. The offset column is the lock: a conditional U
 `WHERE upload_offset = N` picks exactly one writer per offset, and that writer writes its
 bytes at position N while its transaction holds the row, so a losing writer never writes.
 When the offset reaches the size the bytes are hashed, checked and moved into the store.
+
+Proof of possession: a user's upload of a hash is complete only once the bytes *that user*
+sent hash to it, even when the object is stored already (then nothing new is written: dedupe
+happens on completion, never on declaration). A complete upload is what lets a user reference
+the object in an event (sync/media.py) and read it (objects.py), so knowing a hash, its size
+and its type — all printed in published records — is not enough. Only a user who completed
+an upload of the hash before gets `complete` at once on declaring it again.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from onevisit.db import write_transaction
@@ -23,14 +31,14 @@ from onevisit.media.store import get_store, hash_file
 from onevisit.media.tables import MediaObject, MediaUpload
 from onevisit.media.validate import Checked, check_content
 
-__all__ = ["UploadState", "append_chunk", "create_upload", "upload_state"]
+__all__ = ["UploadState", "append_chunk", "create_upload", "possesses", "upload_state"]
 
 U = MediaUpload
 
 
 @dataclass(frozen=True, slots=True)
 class UploadState:
-    upload_id: str | None  # None: the object existed already, nothing to send
+    upload_id: str | None  # None: the caller holds the stored object already, nothing to send
     sha256: str
     offset: int
     size: int
@@ -50,15 +58,18 @@ def _state(row: dict[str, Any]) -> UploadState:
 async def create_upload(
     *, user_id: str, sha256: str, size: int, mime: str, purpose: str
 ) -> tuple[bool, UploadState]:
-    """(created, state). An existing object answers complete at once (idempotent resends);
-    an open upload of the same file by the same user is resumed (the phone lost the id)."""
+    """(created, state). A stored object the caller has uploaded before answers complete at
+    once (an idempotent resend); anyone else sends every byte, even of a stored object. An
+    open upload of the same file by the same user is resumed (the phone lost the id)."""
     if mime not in MIMES[purpose]:
         raise AppError("media.mime_unsupported", mime=mime, allowed=sorted(MIMES[purpose]))
     if size > MAX_BYTES[purpose]:
         raise AppError("media.too_large", size=size, limit=MAX_BYTES[purpose])
-    done = await _existing_object(sha256=sha256, size=size, mime=mime)
-    if done is not None:
-        return False, done
+    stored = await _stored(sha256)
+    if stored is not None:
+        _same_as_stored(stored, size=size, mime=mime)
+        if await possesses(user_id=user_id, sha256=sha256):
+            return False, UploadState(None, sha256, size, size, True)
     same = (
         (U.app_user == user_id)
         & (U.sha256 == sha256)
@@ -76,19 +87,29 @@ async def create_upload(
     return True, UploadState(str(upload.id), sha256, 0, size, False)
 
 
-async def _existing_object(*, sha256: str, size: int, mime: str) -> UploadState | None:
+async def possesses(*, user_id: str, sha256: str) -> bool:
+    """Has this user proved they hold these bytes: a complete upload of theirs (they sent
+    every byte and the server hashed what they sent)."""
+    return await U.exists().where(
+        (U.app_user == user_id) & (U.sha256 == sha256) & (U.state == "complete")
+    )
+
+
+async def _stored(sha256: str) -> tuple[int, str] | None:
+    """(bytes, mime) of the stored object, if any."""
     obj = (
         await MediaObject.select(MediaObject.bytes, MediaObject.mime)
         .where(MediaObject.sha256 == sha256)
         .first()
     )
-    if obj is None:
-        return None
-    if obj["bytes"] != size:
-        raise AppError("media.size_mismatch", size=obj["bytes"])
-    if obj["mime"] != mime:
-        raise AppError("media.mime_mismatch", found=obj["mime"], expected=mime)
-    return UploadState(None, sha256, size, size, True)
+    return None if obj is None else (obj["bytes"], obj["mime"])
+
+
+def _same_as_stored(stored: tuple[int, str], *, size: int, mime: str) -> None:
+    if stored[0] != size:
+        raise AppError("media.size_mismatch", size=stored[0])
+    if stored[1] != mime:
+        raise AppError("media.mime_mismatch", found=stored[1], expected=mime)
 
 
 async def _own(user_id: str, upload_id: str) -> dict[str, Any]:
@@ -163,50 +184,78 @@ async def _claim_and_write(uid: uuid.UUID, offset: int, data: bytes) -> None:
 
 
 async def _finish(row: dict[str, Any]) -> None:
-    """All bytes are in: hash, check, move into the store, record the evidence row."""
-    store, uid, sha256 = get_store(), row["id"], row["sha256"]
+    """All bytes are in: hash what this upload received; then, for a new object, check it
+    and move it into the store. For a stored one nothing is written: the matching hash is
+    this user's proof of possession. The partial file stays until the rows are recorded, so
+    a retry after a crash hashes the bytes again — never trusts the store for them."""
+    store, uid, sha256, size = get_store(), row["id"], row["sha256"], row["size"]
     src = store.partial_path(uid)
-    if src.exists():
-        digest = await asyncio.to_thread(hash_file, src, row["size"])
+    try:
+        digest = await asyncio.to_thread(hash_file, src, size)
         if digest != sha256:
-            await _reset(uid, row["size"])
+            await _reset(uid, size)
             raise AppError("media.hash_mismatch", offset=0, received=digest)
-        try:
-            checked = await asyncio.to_thread(check_content, src, mime=row["mime"])
-        except AppError:
-            await U.update({U.state: "rejected", U.updated_at: _now()}).where(U.id == uid)
-            store.discard_partial(uid)
-            raise
-        try:
-            await asyncio.to_thread(store.put, src, sha256=sha256)
-        except FileNotFoundError:  # a concurrent finisher (a retry) moved it first
-            if not store.exists(sha256):
-                raise
-    elif store.exists(sha256):
-        # An earlier attempt moved the checked file and stopped before the rows (or another
-        # upload stored the same bytes): the stored original is named by its hash.
-        path = store.local_path(sha256)
-        checked = await asyncio.to_thread(check_content, path, mime=row["mime"]) if path else None
-    else:
-        await _reset(uid, row["size"])
-        raise AppError("media.hash_mismatch", offset=0, received=None)
-    await _record(row, checked)
+        stored = await _stored(sha256)
+        checked = await _checked(row, src, stored)
+        if stored is None:
+            await asyncio.to_thread(store.put, src, sha256=sha256, keep_src=True)
+    except FileNotFoundError:  # e.g. a concurrent finisher of this upload recorded it first
+        await _vanished(uid, size)
+        return
+    await _record(row, checked, new_object=stored is None)
+    store.discard_partial(uid)
 
 
-async def _record(row: dict[str, Any], checked: Checked | None) -> None:
+async def _checked(
+    row: dict[str, Any], src: Path, stored: tuple[int, str] | None
+) -> Checked | None:
+    """The content check of a new object; a stored one (deduplicated: another upload stored
+    these very bytes) was checked then, and only its type must agree. A refusal is final:
+    the upload is marked rejected and its bytes discarded."""
+    try:
+        if stored is not None:
+            _same_as_stored(stored, size=row["size"], mime=row["mime"])
+            return None
+        return await asyncio.to_thread(check_content, src, mime=row["mime"])
+    except AppError:
+        await U.update({U.state: "rejected", U.updated_at: _now()}).where(
+            (U.id == row["id"]) & (U.state == "open")
+        )
+        get_store().discard_partial(row["id"])
+        raise
+
+
+async def _vanished(uid: uuid.UUID, size: int) -> None:
+    """The partial file is gone under us: another request completed this upload (its rows
+    are recorded before the file is removed), refused its content, or is resetting it after
+    a hash mismatch. Nothing else ever completes an upload: the store is not evidence of
+    what this upload sent."""
+    row = await U.select(U.state).where(U.id == uid).first()
+    if row["state"] == "complete":
+        return
+    if row["state"] == "rejected":
+        raise AppError("upload.unknown")
+    await _reset(uid, size)
+    raise AppError("media.hash_mismatch", offset=0, received=None)
+
+
+async def _record(row: dict[str, Any], checked: Checked | None, *, new_object: bool) -> None:
     async with write_transaction():
-        await MediaObject.insert(
-            MediaObject(
-                sha256=row["sha256"],
-                bytes=row["size"],
-                mime=row["mime"],
-                purpose=row["purpose"],
-                width=getattr(checked, "width", None),
-                height=getattr(checked, "height", None),
-                uploaded_by=row["app_user"],
-            )
-        ).on_conflict(target=MediaObject.sha256, action="DO NOTHING")
-        await U.update({U.state: "complete", U.updated_at: _now()}).where(U.id == row["id"])
+        if new_object:
+            await MediaObject.insert(
+                MediaObject(
+                    sha256=row["sha256"],
+                    bytes=row["size"],
+                    mime=row["mime"],
+                    purpose=row["purpose"],
+                    width=getattr(checked, "width", None),
+                    height=getattr(checked, "height", None),
+                    uploaded_by=row["app_user"],
+                )
+            ).on_conflict(target=MediaObject.sha256, action="DO NOTHING")
+        await U.update({U.state: "complete", U.updated_at: _now()}).where(
+            (U.id == row["id"]) & (U.state == "open")
+        )
 
 
 async def _reset(uid: uuid.UUID, size: int) -> None:
@@ -214,7 +263,7 @@ async def _reset(uid: uuid.UUID, size: int) -> None:
     still equals the size no PATCH can write, so nothing new is lost by the discard."""
     get_store().discard_partial(uid)
     await U.update({U.upload_offset: 0, U.updated_at: _now()}).where(
-        (U.id == uid) & (U.upload_offset == size)
+        (U.id == uid) & (U.upload_offset == size) & (U.state == "open")
     )
 
 
