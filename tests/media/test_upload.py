@@ -267,10 +267,16 @@ async def test_concurrent_patches_at_one_offset(as_role, monkeypatch):
     half = len(data) // 2
     assert (await send(me.client, uid, 0, data[:half])).status_code == 204
     calls = []
+    both = asyncio.Event()
     real_claim = uploads._claim_and_write
 
     async def counting(*args):
+        # hold each until both are past the early offset check: otherwise the second request
+        # may start after the first committed and be refused early (the DB would not decide)
         calls.append(args[1])
+        if len(calls) == 2:
+            both.set()
+        await asyncio.wait_for(both.wait(), timeout=10)
         await real_claim(*args)
 
     monkeypatch.setattr(uploads, "_claim_and_write", counting)
