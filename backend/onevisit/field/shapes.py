@@ -75,7 +75,8 @@ def integer(obj: dict, key: str, path: str, lo: int, hi: int) -> None:
 
 
 def choice(obj: dict, key: str, path: str, allowed: frozenset[str]) -> None:
-    if obj[key] not in allowed:
+    value = obj[key]
+    if not isinstance(value, str) or value not in allowed:  # a list or object is unhashable
         raise BodyInvalid(at(path, key), f"not one of {', '.join(sorted(allowed))}")
 
 
