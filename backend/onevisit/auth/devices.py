@@ -10,6 +10,7 @@ lock the key for fifteen minutes; revoked keys stay in the table, marked.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 
 import msgspec
@@ -83,6 +84,9 @@ _COLUMNS = (
 )
 
 
+_DEVICE_ID = re.compile(r"[0-9a-f]{64}")
+
+
 def _out(row: dict) -> DeviceOut:
     revoked = row["revoked_at"]
     return DeviceOut(
@@ -95,7 +99,11 @@ def _out(row: dict) -> DeviceOut:
 
 
 async def _find(device_id: str) -> dict | None:
-    return await DeviceKey.select(*_COLUMNS).where(DeviceKey.device_id == device_id[:64]).first()
+    """Anything but 64 lowercase hex (what device_id_of makes) names no device; PostgreSQL
+    would refuse a NUL in the text parameter."""
+    if not _DEVICE_ID.fullmatch(device_id):
+        return None
+    return await DeviceKey.select(*_COLUMNS).where(DeviceKey.device_id == device_id).first()
 
 
 async def _usable(device_id: str) -> dict:
