@@ -25,15 +25,16 @@ __all__ = ["PUBLIC", "ROUTES"]
 
 PUBLIC = {"public": True}  # no session needed: the route is how one gets a session
 MANAGERS = allow(Role.admin, Role.coordinator)
-Short = Annotated[str, msgspec.Meta(max_length=128)]
-Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+NO_NUL = r"^[^\x00]*$"  # no name, code, label or handle holds a NUL (nor can PostgreSQL text)
+Short = Annotated[str, msgspec.Meta(max_length=128, pattern=NO_NUL)]
+Handle = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
 DeviceId = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 B64 = Annotated[str, msgspec.Meta(max_length=1024)]
 
 
 # --- bodies ---------------------------------------------------------------------------------
 class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
     role: Annotated[str, msgspec.Meta(max_length=16)]
     department: Short | None = None
     inspector_code: Short | None = None
