@@ -119,6 +119,9 @@ CATALOGUE: dict[str, Problem] = {
         409, "执法检查人员编号已存在", "An inspector with this code exists"
     ),
     "inspector.invalid": Problem(400, "执法检查人员信息不正确", "The inspector is invalid"),
+    "inspector.account_exists": Problem(
+        409, "该执法检查人员已有账号", "This inspector already has an account"
+    ),
     "inspector.certificate_taken": Problem(
         409, "执法证号已属于其他执法检查人员", "Another inspector has this certificate number"
     ),

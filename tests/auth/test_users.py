@@ -114,6 +114,11 @@ async def test_inspector_account_linked_to_directory(as_role):
         "/api/auth/users", json=_body("inspector", other, inspector_code=inspector_code)
     )
     assert (r.status_code, code(r)) == (400, "inspector.invalid")
+    # one account per inspector: events name the account, the group names the inspector
+    r = await coordinator.client.post(
+        "/api/auth/users", json=_body("inspector", inspector_code=inspector_code)
+    )
+    assert (r.status_code, code(r)) == (409, "inspector.account_exists")
 
 
 async def test_coordinator_sees_own_department_only(as_role):

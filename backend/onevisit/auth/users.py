@@ -134,6 +134,13 @@ async def create_user(
                 "inspector.invalid", "检查人员不属于该部门", inspector_code=inspector_code
             )
         inspector_id = found["id"]
+        # one account per inspector: sync and the visit views map the group's inspectors to
+        # accounts, and a second account would see visits the first one was drawn for
+        taken = await User.select(User.id).where(User.inspector == inspector_id).first()
+        if taken is not None:
+            raise AppError(
+                "inspector.account_exists", inspector_code=inspector_code, user=str(taken["id"])
+            )
     department_id = None
     if department_code and role is Role.admin:  # admins keep the system: no department
         raise AppError("auth.role_invalid", "管理员不属于任何部门", department=department_code)
