@@ -15,7 +15,7 @@ from typing import Any
 
 from onevisit.auth.tables import DeviceKey
 from onevisit.bulk import fetch_by_keys
-from onevisit.db import write_transaction
+from onevisit.db import read_transaction, write_transaction
 from onevisit.evidence import merkle
 from onevisit.evidence.confirm import load_confirmation_keys
 from onevisit.evidence.errors import EvidenceError
@@ -121,8 +121,10 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
             parsed[i] = _parse(item)
         except EvidenceError as exc:
             _reject(acks[i], exc)
-    keys = await _device_keys([e.device for e in parsed.values()])
-    passkeys = await load_confirmation_keys(parsed.values())  # spec §5: verified on sync
+    async with read_transaction():  # the rows checks need, read before the lock
+        keys = await _device_keys([e.device for e in parsed.values()])
+        passkeys = await load_confirmation_keys(parsed.values())  # spec §5: verified on sync
+        media = await load_media(parsed.values())  # append-only rows
     for i, event in list(parsed.items()):
         acks[i].id, acks[i].hash = event.id, event.hash
         try:
@@ -131,7 +133,6 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
         except EvidenceError as exc:
             _reject(acks[i], exc)
             del parsed[i]
-    media = await load_media(parsed.values())  # append-only rows: safe to read before the lock
 
     async with write_transaction():
         received = now_ms()
