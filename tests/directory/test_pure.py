@@ -184,3 +184,33 @@ def test_cells_are_stripped_exactly_as_strip_would():
         except csv.Error:
             continue
         assert _csv_lines(text.encode()) == want, repr(text)
+
+
+@pytest.mark.parametrize(
+    ("field", "cell", "clean"),
+    [
+        ("region_code", "410302", "410302"),
+        ("region_code", "410302001", "410302001"),
+        ("region_code", "４１０３０２", "410302"),
+        ("region_code", "", ""),
+        ("region_code", "１２３😀", None),
+        ("region_code", "41030", None),
+        ("industry_code", "f5211", "F5211"),
+        ("industry_code", "H", "H"),
+        ("industry_code", "5211", "5211"),
+        ("industry_code", "Z99", None),
+        ("industry_code", "餐饮", None),
+    ],
+)
+def test_region_and_industry_codes(field, cell, clean):
+    from onevisit.directory.records import FieldErrors, clean_subject
+
+    values = {"subject_id": VALID, "name": "洛阳测试商贸有限公司", "kind": "企业", field: cell}
+    if clean is None:
+        with pytest.raises(FieldErrors) as e:
+            clean_subject(values)
+        assert [(x.field, x.code) for x in e.value.errors] == [(field, "import.value_invalid")]
+    else:
+        from onevisit.directory.records import SUBJECT_FIELDS
+
+        assert clean_subject(values)[SUBJECT_FIELDS.index(field)] == clean

@@ -7,6 +7,8 @@ problems of a row at once.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -123,14 +125,33 @@ def _kind(value: Any) -> str:
     return parse_kind("kind", value.strip() if isinstance(value, str) else "")
 
 
+# GB/T 2260 division codes: county level 6 digits; the statistical codes below it 9 or 12.
+_REGION = re.compile(r"[0-9]{6}(?:[0-9]{3}){0,2}")
+# GB/T 4754 industries: a section letter A–T, optionally with its 2–4 digit class; or the digits.
+_INDUSTRY = re.compile(r"[A-T](?:[0-9]{2,4})?|[0-9]{2,4}")
+
+
+def _code_check(field: str, pattern: re.Pattern[str], what: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        text = check_text(field, value, max_len=16)
+        if not text.isascii():  # full-width digits pasted from a Chinese document
+            text = unicodedata.normalize("NFKC", text)
+        text = text.upper()
+        if text and not pattern.fullmatch(text):
+            raise FieldError(field, "import.value_invalid", f"{what}“{text[:20]}”格式不正确")
+        return text
+
+    return check
+
+
 # The checks of the subject fields that stand alone (value → clean value, or FieldError), in the
 # order clean_subject reports them; None marks where the subject id (it depends on the kind) and
 # the coordinates (a pair) are checked. The importer memoises these per distinct cell.
 SUBJECT_CHECKS: tuple[tuple[str, Callable[[Any], Any] | None], ...] = (
     ("name", partial(check_text, "name", max_len=256, required=True)),
     ("address", partial(check_text, "address", max_len=512)),
-    ("industry_code", partial(check_text, "industry_code", max_len=16)),
-    ("region_code", partial(check_text, "region_code", max_len=12)),
+    ("industry_code", _code_check("industry_code", _INDUSTRY, "行业代码（GB/T 4754）")),
+    ("region_code", _code_check("region_code", _REGION, "行政区划代码（GB/T 2260）")),
     ("legal_representative", partial(check_text, "legal_representative", max_len=64)),
     ("kind", _kind),
     ("subject_id", None),
