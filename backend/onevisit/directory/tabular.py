@@ -24,7 +24,9 @@ _SPACE = re.compile(r"[^\S\r\n]")
 
 
 def _needs_strip(text: str) -> bool:
-    return bool(_SPACE.search(text)) or any(q in text for q in ('"\n', '\n"', '"\r', '\r"'))
+    if _SPACE.search(text):
+        return True
+    return '"' in text and any(q in text for q in ('"\n', '\n"', '"\r', '\r"'))
 
 
 class Table:
