@@ -10,14 +10,22 @@
 //           enrolled on this phone, with the user's name so the sign-in screen can offer it.
 //   meta  — small key → value facts about this installation (e.g. whether the browser
 //           granted persistent storage), kept out of localStorage so the worker can read them.
+//   chain — the head of each device's hash chain (EVIDENCE.md §3), keyPath device (the
+//           device_id): {device, seq, hash} of its last signed event. The next event gets
+//           seq + 1 and prev = hash. Never reset or rewritten by hand: a phone that forgot
+//           its head would start a second chain at seq 1, which the server refuses
+//           (chain.fork). Only chain.js writes it, through chain.advance (since version 2).
 
 const DB_NAME = 'onevisit';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) {
     db.createObjectStore('keys', { keyPath: 'device_id' });
     db.createObjectStore('meta');
+  }
+  if (oldVersion < 2) {
+    db.createObjectStore('chain', { keyPath: 'device' });
   }
 }
 
@@ -60,4 +68,39 @@ export const keys = {
 export const meta = {
   get: (key) => run('meta', 'readonly', (s) => s.get(key)),
   set: (key, value) => run('meta', 'readwrite', (s) => s.put(value, key)),
+};
+
+/** Move a device's chain head from `from` (the head read before signing, or null for none)
+ * to `to`, and put `also` ([[store, value, key?], …], e.g. the outbox row of the event) in the
+ * same transaction. A compare-and-set: resolves false, writing nothing, if the head is no longer
+ * `from` — another writer got there first and the signed event must not be kept. */
+async function advance(from, to, also = []) {
+  const db = await open();
+  const names = [...new Set(['chain', ...also.map(([name]) => name)])];
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(names, 'readwrite');
+    const store = tx.objectStore('chain');
+    let moved = false;
+    let failure = null;
+    const req = store.get(to.device);
+    req.onsuccess = () => {
+      const now = req.result;
+      if ((now?.seq ?? null) !== (from?.seq ?? null) || now?.hash !== from?.hash) return;
+      try {
+        store.put(to);
+        for (const [name, value, key] of also) tx.objectStore(name).put(value, key);
+        moved = true;
+      } catch (err) { // e.g. a row without its key: nothing of the step is kept
+        failure = err;
+        tx.abort();
+      }
+    };
+    tx.oncomplete = () => resolve(moved);
+    tx.onerror = tx.onabort = () => reject(failure ?? tx.error);
+  });
+}
+
+export const chain = {
+  head: (device) => run('chain', 'readonly', (s) => s.get(device)),
+  advance,
 };
