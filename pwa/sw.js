@@ -4,7 +4,7 @@
 // - /api/ is never answered from here: no caching of server answers, no fake responses —
 //   an offline request fails visibly and the page says so.
 
-const VERSION = 'v1';
+const VERSION = 'v2';
 const SHELL_CACHE = `onevisit-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -16,6 +16,7 @@ const SHELL = [
   '/app.js',
   '/api.js',
   '/b64url.js',
+  '/chain.js',
   '/db.js',
   '/devicekey.js',
   '/dom.js',
