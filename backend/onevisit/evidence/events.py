@@ -38,6 +38,7 @@ from onevisit.evidence.jcs import parse_canonical
 __all__ = [
     "EVENT_TYPES",
     "GENESIS_PREV",
+    "RECORD_ACTS",
     "SERVER_DEVICE",
     "SERVER_TYPE_PREFIX",
     "Anchor",
@@ -49,6 +50,7 @@ __all__ = [
     "leaf_input",
     "media_hashes",
     "media_refs",
+    "named_record",
     "parse_event",
     "parse_leaf_input",
     "sign_event",
@@ -70,6 +72,8 @@ EVENT_TYPES = (
     "record_confirmed",
     "correction",
 )
+# The acts about an inspection record (§5): each names the record by `body.record_hash`.
+RECORD_ACTS = ("signature", "signature_refused", "record_confirmed")
 SERVER_DEVICE = "server"  # reserved device of the server's own workflow entries (§4)
 SERVER_TYPE_PREFIX = "server."  # their types, e.g. "server.draw_reveal"; only device "server"
 GENESIS_PREV = "0" * 64  # `prev` of a device's first event (seq 1)
@@ -320,3 +324,12 @@ def media_hashes(body: Any) -> list[str]:
     """The distinct hashes a body references, in order (the media_ref index of the store)."""
     found = [r["sha256"] for r in media_refs(body) if isinstance(r["sha256"], str)]
     return list(dict.fromkeys(found))
+
+
+def named_record(event_type: str, body: Any) -> str | None:
+    """The record hash an act about a record names (the record_ref index of the store), or
+    None: not such an act, or no 64-hex `record_hash` (the body checks refuse that on sync)."""
+    if event_type not in RECORD_ACTS or not isinstance(body, dict):
+        return None
+    named = body.get("record_hash")
+    return named if isinstance(named, str) and _HEX64.fullmatch(named) else None

@@ -15,6 +15,7 @@ APP_CONFIG = AppConfig(
         tables.MerkleNode,
         tables.Checkpoint,
         tables.MediaRef,
+        tables.RecordRef,
     ],
     migration_dependencies=[],
     commands=[],

@@ -21,6 +21,7 @@ from onevisit.evidence.events import (
     Event,
     leaf_input,
     media_hashes,
+    named_record,
     parse_event,
     sign_event,
 )
@@ -108,7 +109,8 @@ class Accepted:
 async def store_events(
     items: Sequence[tuple[Event, str]], appender: LogAppender, *, received_ms: int
 ) -> list[Accepted]:
-    """Append verified events to the log and store their exact bytes (spec §3-§4)."""
+    """Append verified events to the log and store their exact bytes (spec §3-§4), with the
+    media and record indexes (media_ref, record_ref) in the same transaction."""
     accepted: list[Accepted] = []
     rows: list[tuple[Any, ...]] = []
     for event, sig in items:
@@ -135,6 +137,10 @@ async def store_events(
     await bulk_insert("event", EVENT_COLUMNS, rows)
     refs = [(sha, e.hash, e.visit) for e, _ in items for sha in media_hashes(e.body)]
     await bulk_insert("media_ref", ("sha256", "event_hash", "visit"), refs)
+    named = [(named_record(e.type, e.body), e.hash, e.visit) for e, _ in items]
+    await bulk_insert(
+        "record_ref", ("record_hash", "event_hash", "visit"), [r for r in named if r[0]]
+    )
     await appender.flush()
     return accepted
 

@@ -9,6 +9,9 @@ the migrations refuse UPDATE and DELETE on both engines. Corrections are new eve
 - checkpoint: each signed tree head, as the exact signed note served at /log/checkpoint.
 - media_ref: which event (and visit) references which media hash; written with the event, it
   decides who may read a photo or signature image.
+- record_ref: which event (and visit) names which inspection record hash — the confirmations,
+  signatures and refusals of a record (EVIDENCE.md §5); written with the event, it finds the
+  record behind GET /verify/record/{record_hash}.
 """
 
 from piccolo.columns import BigInt, Bytea, Integer, Text, Varchar
@@ -52,5 +55,11 @@ class Checkpoint(Table, tablename="checkpoint"):
 
 class MediaRef(Table, tablename="media_ref"):
     sha256 = Varchar(length=64, index=True)
+    event_hash = Varchar(length=64)
+    visit = Varchar(length=36, null=True, default=None)
+
+
+class RecordRef(Table, tablename="record_ref"):
+    record_hash = Varchar(length=64, index=True)
     event_hash = Varchar(length=64)
     visit = Varchar(length=36, null=True, default=None)
