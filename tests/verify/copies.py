@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from onevisit.db import drop_append_only_ddl
 
-EVIDENCE_TABLES = ("event", "log_leaf", "merkle_node", "checkpoint")
+EVIDENCE_TABLES = ("event", "log_leaf", "merkle_node", "checkpoint", "record_ref")
 URL = os.environ["ONEVISIT_DATABASE_URL"]
 SQLITE = URL.startswith("sqlite://")
 

@@ -57,6 +57,8 @@ async def trim(devices: list[str], source_media: Path, media: Path) -> dict[str,
         await appender.flush()
         await sign_checkpoint(appender)
         await bulk_insert("event", EVENT_COLUMNS, [[e[c] for c in EVENT_COLUMNS] for e in events])
+        # the record index keeps only the rows of the events kept (verify checks it both ways)
+        await Event.raw("DELETE FROM record_ref WHERE event_hash NOT IN (SELECT hash FROM event)")
     src, dst = LocalStore(source_media), LocalStore(media)
     for e in events:
         for ref in media_refs(parse_event(bytes(e["envelope"])).body):

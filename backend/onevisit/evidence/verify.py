@@ -8,6 +8,8 @@ SHA-256 of them, the columns equal the envelope, the signature verifies with the
 gapless from seq 1 with matching prev, every media reference names a stored original whose
 bytes hash and size match, and a passkey confirmation verifies (§5, sign count 0) for the
 relying party its passkey was registered for (the origin may have moved since: confirm.py).
+The record index (record_ref) must say exactly what the events say: one row (record hash,
+event hash, visit) per act naming a record, and no row an event does not back.
 Per leaf (§4): it is JCS {"h","s","r"} naming the event at its index with that hash, sig and
 receipt time, and leaves are gapless. The leaf hashes are folded into a compact range that
 yields every perfect-subtree node (compared with merkle_node) and the root at every checkpoint
@@ -42,18 +44,25 @@ from onevisit.evidence.confirm import (
     load_confirmation_keys,
 )
 from onevisit.evidence.errors import EvidenceError
-from onevisit.evidence.events import SERVER_DEVICE, Event, device_id_of, media_refs, parse_event
+from onevisit.evidence.events import (
+    SERVER_DEVICE,
+    Event,
+    device_id_of,
+    media_refs,
+    named_record,
+    parse_event,
+)
 from onevisit.evidence.events import parse_leaf_input as _parse_leaf
 from onevisit.evidence.keys import event_key_spki, log_key, log_name
 from onevisit.evidence.note import verifier_key
-from onevisit.evidence.tables import Checkpoint, LogLeaf, MerkleNode
+from onevisit.evidence.tables import Checkpoint, LogLeaf, MerkleNode, RecordRef
 from onevisit.evidence.tables import Event as EventRow
 
 __all__ = ["PAGE", "Counts", "Failure", "VerifyReport", "verify_all"]
 
 PAGE = 5000  # rows per query
 MAX_KEPT = 10_000  # failures kept in the report (all are counted)
-_EVENT, _MEDIA, _CONFIRM, _LEAF, _NODE, _CHECKPOINT = range(6)  # rank within one log position
+_EVENT, _MEDIA, _CONFIRM, _REF, _LEAF, _NODE, _CHECKPOINT = range(7)  # rank within one log position
 _EVENT_READ = (*(c for c, _ in EVENT_COLUMNS), "hash", "envelope", "sig", "received_ms")
 
 
@@ -113,6 +122,8 @@ class _Verifier:
         self.sizes: set[int] = set()  # checkpoint sizes, whose roots we keep
         self.roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
         self.nodes: dict[tuple[int, int], bytes] = {}  # recomputed, not yet compared
+        # (record hash, event hash, visit) → log index: the record_ref rows the events demand
+        self.record_refs: dict[tuple[str, str, str | None], int] = {}
 
     def fail(self, kind: str, where: str, detail: str, order: tuple[int, int]) -> None:
         self.report.problems += 1
@@ -169,6 +180,9 @@ class _Verifier:
             elif stored[1] != ref["bytes"]:
                 detail = f"media {sha} has {stored[1]} bytes, not {ref['bytes']}"
                 self.fail("media.size", where, detail, m_order)
+        named = named_record(ev.type, ev.body)
+        if named is not None:
+            self.record_refs[(named, ev.hash, ev.visit)] = i
         if ev.type == "record_confirmed":
             self.report.counts.confirmations += 1
             self.report.counts.passkey_confirmations += is_passkey_confirmation(ev)
@@ -271,6 +285,29 @@ class _Verifier:
             for kind, detail in found:
                 self.fail(kind, f"checkpoint size {size}", detail, (size - 1, _CHECKPOINT))
 
+    # --- the record index ----------------------------------------------------------------
+    async def record_index(self) -> None:
+        """Each record_ref row against the events' own record hashes (read in the pass)."""
+        seen: set[tuple[str, str, str | None]] = set()
+        columns = (RecordRef.id, RecordRef.record_hash, RecordRef.event_hash, RecordRef.visit)
+        async for row in _rows(RecordRef, RecordRef.id, columns, _nothing):
+            key = (row["record_hash"], row["event_hash"], row["visit"])
+            if key in self.record_refs:
+                seen.add(key)
+                continue
+            where = f"record_ref {row['id']}"
+            detail = (
+                f"names record {row['record_hash']} for event {row['event_hash']} of visit "
+                f"{row['visit']}: no such event of that visit names that record"
+            )
+            self.fail("record_ref.mismatch", where, detail, (self.tree.size, _REF))
+        for key, i in self.record_refs.items():
+            if key not in seen:
+                named, event_hash, _ = key
+                where = f"event {event_hash} (log index {i})"
+                detail = f"names record {named} but record_ref has no row for it"
+                self.fail("record_ref.missing", where, detail, (i, _REF))
+
     # --- the pass --------------------------------------------------------------------------
     async def run(self) -> VerifyReport:
         await self.load_keys()
@@ -303,6 +340,7 @@ class _Verifier:
             detail = f"{extra} rows beyond the tree of {self.tree.size} leaves"
             self.fail("node.extra", "merkle_node", detail, (self.tree.size, _NODE))
         await self.checkpoints()
+        await self.record_index()
         self.report.counts.devices = len(self.heads)
         self.report.counts.media = sum(1 for v in self.media.values() if v is not None)
         self.report.failures.sort(key=lambda f: f.order)
