@@ -26,9 +26,11 @@ __all__ = [
     "consistency_proof",
     "current_checkpoint",
     "inclusion_proof",
+    "inclusion_proofs",
     "latest_checkpoint",
     "log_size",
     "read_entries",
+    "read_leaves",
     "sign_checkpoint",
     "tree_root",
 ]
@@ -49,15 +51,21 @@ def _needed(fn: Callable[..., Any], *args: Any) -> set[Key]:
     return seen
 
 
+_NODES_PER_QUERY = 200  # SQLite parses an OR chain as a tree at most 1000 deep
+
+
 async def _nodes(keys: Iterable[Key]) -> dict[Key, bytes]:
-    """The stored nodes at these positions, in one query (O(log n) of them per call)."""
+    """The stored nodes at these positions, in one query (O(log n) of them per call; a
+    batch of proofs asks for more, in queries of at most _NODES_PER_QUERY)."""
     keys = sorted(set(keys))
-    if not keys:
-        return {}
-    where = " OR ".join("(level = {} AND idx = {})" for _ in keys)
-    args = [v for key in keys for v in key]
-    rows = await MerkleNode.raw(f"SELECT level, idx, hash FROM merkle_node WHERE {where}", *args)
-    found = {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
+    found: dict[Key, bytes] = {}
+    for start in range(0, len(keys), _NODES_PER_QUERY):
+        chunk = keys[start : start + _NODES_PER_QUERY]
+        where = " OR ".join("(level = {} AND idx = {})" for _ in chunk)
+        args = [v for key in chunk for v in key]
+        sql = f"SELECT level, idx, hash FROM merkle_node WHERE {where}"
+        rows = await MerkleNode.raw(sql, *args)
+        found.update(((r["level"], r["idx"]), bytes(r["hash"])) for r in rows)
     missing = set(keys) - set(found)
     if missing:
         raise LookupError(f"log nodes missing from the store: {sorted(missing)[:4]}")
@@ -163,12 +171,40 @@ async def inclusion_proof(index: int, size: int) -> tuple[bytes, list[bytes]]:
     return nodes[(0, index)], await _run(merkle.inclusion_path, index, size)
 
 
+async def inclusion_proofs(indexes: Iterable[int], size: int) -> dict[int, list[bytes]]:
+    """The audit paths of many leaves in one tree, reading every node they need once (the
+    proofs of one visit's events share most of their subtrees)."""
+    wanted = sorted(set(indexes))
+    keys: set[Key] = set()
+    for index in wanted:
+        keys |= _needed(merkle.inclusion_path, index, size)
+    nodes = await _nodes(keys)
+    memo: dict[tuple[int, int], bytes] = {}
+
+    def get(level: int, idx: int) -> bytes:
+        return nodes[(level, idx)]
+
+    return {i: merkle.inclusion_path(i, size, get, memo) for i in wanted}
+
+
 async def consistency_proof(first: int, second: int) -> list[bytes]:
     return await _run(merkle.consistency_path, first, second)
 
 
 async def tree_root(size: int) -> bytes:
     return await _run(merkle.tree_root, size)
+
+
+async def read_leaves(indexes: Iterable[int]) -> dict[int, bytes]:
+    """The leaf inputs at these indexes (absent: not in the log)."""
+    wanted = sorted(set(indexes))
+    found: dict[int, bytes] = {}
+    for start in range(0, len(wanted), 500):
+        rows = await LogLeaf.select(LogLeaf.idx, LogLeaf.leaf_input).where(
+            LogLeaf.idx.is_in(wanted[start : start + 500])
+        )
+        found.update((r["idx"], bytes(r["leaf_input"])) for r in rows)
+    return found
 
 
 async def read_entries(start: int, end: int) -> list[bytes]:
