@@ -96,6 +96,7 @@ def _area_routes() -> list[Any]:
     from onevisit.directory.api import ROUTES as directory_routes
     from onevisit.evidence.api import ROUTES as log_routes
     from onevisit.field.api import ROUTES as visit_routes
+    from onevisit.field.public_api import ROUTES as record_routes
     from onevisit.media.api import ROUTES as media_routes
     from onevisit.sync.api import ROUTES as sync_routes
 
@@ -106,6 +107,7 @@ def _area_routes() -> list[Any]:
         *sync_routes,
         *visit_routes,
         *log_routes,
+        *record_routes,
     ]
 
 

@@ -15,6 +15,19 @@ PUBLIC = {
     "/api/auth/enrol/{token:str}/device": "the one-time enrolment token",
 }
 
+# Outside /api no session is read at all (auth/guards.py): only the fixed public URLs of
+# EVIDENCE.md §7 live there, besides the PWA's static files and the /schema document.
+PUBLIC_OUTSIDE_API = {
+    "/log/checkpoint": "the signed checkpoint: public by design (§7)",
+    "/log/key": "the note verifier key (§7)",
+    "/log/event-key": "the server's event key, to verify its own events",
+    "/log/entries": "leaf inputs: hashes, signatures, receipt times (§7)",
+    "/log/proof/inclusion": "RFC 6962 proofs (§7)",
+    "/log/proof/consistency": "RFC 6962 proofs (§7)",
+    "/verify/record/{record_hash:str}": "a record's public verification page (§5, §7)",
+}
+NOT_API = ("/", "/{file_path:path}", "/schema")  # the PWA's files, the OpenAPI document
+
 
 def api_handlers(app):
     for route in app.routes:
@@ -40,3 +53,19 @@ async def test_every_api_route_is_guarded_or_listed_public(app):
 async def test_public_list_has_no_stale_entries(app):
     paths = {path for path, _ in api_handlers(app)}
     assert set(PUBLIC) - paths == set()
+
+
+async def test_every_route_outside_the_api_is_a_listed_public_url(app):
+    found = {}
+    for route in app.routes:
+        if route.path.startswith("/api/") or route.path.startswith(NOT_API[2]):
+            continue
+        if route.path in NOT_API:
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            if isinstance(handler, HTTPRouteHandler) and handler.http_methods != {"OPTIONS"}:
+                found[route.path] = handler
+    assert set(found) == set(PUBLIC_OUTSIDE_API)
+    assert all(h.http_methods <= {"GET", "HEAD"} for h in found.values())  # reads only
+    record_page = found["/verify/record/{record_hash:str}"]
+    assert record_page.opt.get("public") is True and not record_page.resolve_guards()

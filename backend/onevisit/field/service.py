@@ -26,7 +26,7 @@ from onevisit.field.record import build_record, record_hash, short_code
 from onevisit.planning.tables import TaskMatter, Visit, VisitMember
 from onevisit.planning.visits import is_visit_id
 
-__all__ = ["VisitView", "may_see_visit", "my_visits", "visit_info", "visit_view"]
+__all__ = ["VisitView", "may_see_visit", "my_visits", "received_events", "visit_info", "visit_view"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +142,7 @@ def may_see_visit(caller: Caller, info: VisitInfo) -> bool:
     return caller.role is Role.coordinator and caller.department in departments
 
 
-async def _received(visit_id: str) -> list[Received]:
+async def received_events(visit_id: str) -> list[Received]:
     rows = (
         await Event.select(Event.envelope, Event.received_ms)
         .where(Event.visit == visit_id)
@@ -167,7 +167,7 @@ async def visit_view(*, visit_id: str, caller: Caller) -> VisitView:
     info = await visit_info(visit_id)
     if not may_see_visit(caller, info):
         raise AppError("auth.forbidden", "not your visit", visit=visit_id)
-    state = project_visit(visit=info, events=await _received(visit_id), now_ms=now_ms())
+    state = project_visit(visit=info, events=await received_events(visit_id), now_ms=now_ms())
     record = build_record(state, info)
     return VisitView(info, state, record, record_hash(record))
 
