@@ -15,9 +15,21 @@
 //           seq + 1 and prev = hash. Never reset or rewritten by hand: a phone that forgot
 //           its head would start a second chain at seq 1, which the server refuses
 //           (chain.fork). Only chain.js writes it, through chain.advance (since version 2).
+//   outbox — every signed event of this phone, keyPath id (the event's UUIDv7: the server
+//           answers a resend of the same id and bytes as `duplicate`, so a retry can never store
+//           it twice). {id, device, seq, hash, envelope (the canonical text, sent byte for byte),
+//           sig, visit, type, state, code?, reason?, details?, log_index?, received_ms?,
+//           inclusion?, created_at, synced_at?}. state: 'queued' (waiting; also after a retryable
+//           rejection) → 'uploading' (in a request now) → 'verified' (acknowledged, and its
+//           inclusion proof checked against a signed checkpoint) or 'rejected' (final, `code`
+//           kept to show the user). Written together with the chain head (chain.advance's
+//           `also`), so no signed event exists that is not queued (since version 3). Verified rows
+//           stay as the phone's receipts: the event, its log index and its inclusion proof.
+//           Index queue [state, device, seq]: the rows of one state in sending order (EVIDENCE.md
+//           §3: a device's chain is accepted only in seq order); index visit: a visit's rows.
 
 const DB_NAME = 'onevisit';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) {
@@ -26,6 +38,13 @@ function upgrade(db, oldVersion) {
   }
   if (oldVersion < 2) {
     db.createObjectStore('chain', { keyPath: 'device' });
+  }
+  if (oldVersion < 3) {
+    const outbox = db.createObjectStore('outbox', { keyPath: 'id' });
+    // Not unique: a row rejected for good keeps its seq while the events after it are
+    // re-signed onto that seq (docs/sync.md "Recovering from a rejection").
+    outbox.createIndex('queue', ['state', 'device', 'seq']);
+    outbox.createIndex('visit', 'visit');
   }
 }
 
@@ -103,4 +122,30 @@ async function advance(from, to, also = []) {
 export const chain = {
   head: (device) => run('chain', 'readonly', (s) => s.get(device)),
   advance,
+};
+
+// Arrays sort after every string and number in IndexedDB keys, so [state, []] bounds all of a
+// state's [state, device, seq] keys from above.
+const stateRange = (state) => IDBKeyRange.bound([state], [state, []]);
+
+/** Several rows put in one transaction (a sync answer is applied all together or not at all). */
+async function putAll(rows) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction('outbox', 'readwrite');
+    const store = tx.objectStore('outbox');
+    for (const row of rows) store.put(row);
+    tx.oncomplete = () => resolve(rows.length);
+    tx.onerror = tx.onabort = () => reject(tx.error);
+  });
+}
+
+export const outbox = {
+  get: (id) => run('outbox', 'readonly', (s) => s.get(id)),
+  /** Rows of one state in sending order (device, then seq); at most `limit`. */
+  inState: (state, limit) => run('outbox', 'readonly',
+    (s) => s.index('queue').getAll(stateRange(state), limit)),
+  count: (state) => run('outbox', 'readonly', (s) => s.index('queue').count(stateRange(state))),
+  ofVisit: (visit) => run('outbox', 'readonly', (s) => s.index('visit').getAll(visit)),
+  putAll,
 };
