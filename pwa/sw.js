@@ -4,7 +4,7 @@
 // - /api/ is never answered from here: no caching of server answers, no fake responses —
 //   an offline request fails visibly and the page says so.
 
-const VERSION = 'v2';
+const VERSION = 'v3';
 const SHELL_CACHE = `onevisit-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -21,6 +21,8 @@ const SHELL = [
   '/devicekey.js',
   '/dom.js',
   '/i18n.js',
+  '/logproof.js',
+  '/outbox.js',
   '/session.js',
   '/webauthn.js',
   '/ui/common.js',

@@ -39,7 +39,7 @@ async def test_service_worker_manifest_and_phone_layout(page_with_authenticator)
         "navigator.serviceWorker.ready.then((r) => r.active && r.active.scriptURL)"
     )
     assert worker == f"{tab.base}/sw.js"
-    assert await page.evaluate("caches.keys()") == ["onevisit-shell-v2"]
+    assert await page.evaluate("caches.keys()") == ["onevisit-shell-v3"]
 
     layout = await page.evaluate(LAYOUT_JS)
     assert layout["width"] == 360
