@@ -9,6 +9,7 @@ from onevisit.evidence.tables import Event
 from onevisit.field.projection import project_visit
 from onevisit.field.record import build_record, record_hash
 from onevisit.field.service import visit_info
+from onevisit.planning.tables import Visit
 from tests.sync.test_sync import checkin, item
 
 
@@ -34,6 +35,9 @@ async def test_state_conflicts_record_and_rebuild(joint_visit, as_role):
     assert {a["actor"] for a in first["conflict"]} == {leader.user_id, second.user_id}
     assert view["record_hash"] == record_hash(view["record"])
     assert view["short_code"] == view["record_hash"][:8]
+    # the record names the task by its code (not the database id) and its name
+    task = await Visit.select(Visit.task.code, Visit.task.name).where(Visit.id == visit).first()
+    assert view["record"]["task"] == {"code": task["task.code"], "name": task["task.name"]}
 
     # rebuild from the stored log bytes alone: the same state and record
     rows = (

@@ -53,9 +53,9 @@ async def visit_info(visit_id: str) -> VisitInfo:
         await Visit.select(
             Visit.id,
             Visit.subject_id,
-            Visit.task.code.as_alias("task"),
+            Visit.task.code.as_alias("task_code"),
             Visit.task.name.as_alias("task_name"),
-            Visit.task,
+            Visit.task,  # the id, for its matters
         )
         .where(Visit.id == visit_id)
         .first()
@@ -102,7 +102,7 @@ async def visit_info(visit_id: str) -> VisitInfo:
             lat_e6=subject["lat_e6"] if subject else None,
             lon_e6=subject["lon_e6"] if subject else None,
         ),
-        task=visit["task"],
+        task=visit["task_code"],
         task_name=visit["task_name"],
         members=tuple(
             MemberInfo(
