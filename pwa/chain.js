@@ -349,6 +349,9 @@ export function nextEnvelope({ device, actor, visit = null, type, body, at = Dat
   return env;
 }
 
+/** Largest envelope the server takes (sync/ingest.py MAX_ENVELOPE_BYTES). */
+export const MAX_ENVELOPE_BYTES = 64 * 1024;
+
 /** The head {device, seq, hash} of a device's chain in IndexedDB; null before its first event. */
 export const chainHead = async (device) => (await heads.head(device)) ?? null;
 
@@ -367,6 +370,10 @@ export function appendEvent(key, { actor, visit, type, body, at, mono, session, 
     const head = await chainHead(device);
     const env = nextEnvelope({ device, actor, visit, type, body, at, head, mono, session, anchor });
     const bytes = canonicalEvidence(env);
+    // The server refuses a larger envelope (event.too_large); bodies reference media by hash.
+    if (bytes.length > MAX_ENVELOPE_BYTES) {
+      fail('event.too_large', `envelope of ${bytes.length} bytes, over ${MAX_ENVELOPE_BYTES}`);
+    }
     parseEvent(bytes); // never sign what the server would refuse as malformed
     const hash = await eventHash(bytes);
     const sig = await signEnvelope(key.privateKey, bytes);

@@ -355,3 +355,24 @@ async def test_head_moves_only_from_where_it_was_with_its_rows(tab):
     assert got["first"] is True and got["stale"] is False and got["next"] is True
     assert got["head"]["seq"] == 2 and got["kept"] == "row-1" and got["inline"] == "k-inline"
     assert got["failed"] is not None and got["after"] == got["head"]
+
+
+async def test_an_envelope_the_server_would_refuse_as_too_large_is_never_signed(tab):
+    from onevisit.sync.ingest import MAX_ENVELOPE_BYTES
+
+    got = await run(
+        tab.page,
+        """const d = 'e'.repeat(64);
+        const key = {device_id: d, privateKey: (await crypto.subtle.generateKey(
+          {name: 'ECDSA', namedCurve: 'P-256'}, false, ['sign'])).privateKey};
+        const note = (n) => ({actor: 'u', visit: null, type: 'note', body: {text: '检'.repeat(n)}});
+        return {
+          limit: c.MAX_ENVELOPE_BYTES,
+          big: await caught(() => c.appendEvent(key, note(30000))),
+          head: await c.chainHead(d),
+          small: (await c.appendEvent(key, note(10))).seq,
+        };""",
+    )
+    assert got["limit"] == MAX_ENVELOPE_BYTES
+    assert got["big"]["code"] == "event.too_large" and got["head"] is None
+    assert got["small"] == 1  # the refused event took no seq

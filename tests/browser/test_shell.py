@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from playwright.async_api import expect
 
 from tests.browser.helpers import ROLE_ZH, signed_in_coordinator
+
+SW = Path(__file__).resolve().parents[2] / "pwa" / "sw.js"
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +44,9 @@ async def test_service_worker_manifest_and_phone_layout(page_with_authenticator)
         "navigator.serviceWorker.ready.then((r) => r.active && r.active.scriptURL)"
     )
     assert worker == f"{tab.base}/sw.js"
-    assert await page.evaluate("caches.keys()") == ["onevisit-shell-v3"]
+    # one cache, named by the worker's current version (old ones are purged on activate)
+    version = re.search(r"const VERSION = '(v\d+)'", SW.read_text(encoding="utf-8")).group(1)
+    assert await page.evaluate("caches.keys()") == [f"onevisit-shell-{version}"]
 
     layout = await page.evaluate(LAYOUT_JS)
     assert layout["width"] == 360
