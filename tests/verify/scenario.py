@@ -48,15 +48,21 @@ async def accepted(member, *events) -> list[dict]:
     return acks
 
 
-async def build(joint_visit, app) -> Scenario:
-    leader, second, member_b = joint_visit.members
-    visit = joint_visit.visit
+async def leader_passkey(joint_visit, app) -> SoftAuthenticator:
+    """A software passkey registered for the visit's leader, to confirm records with."""
     authn = SoftAuthenticator(origin="http://localhost:8000")
-    link = await issue_enrolment(user_id=leader.user_id, created_by="test")
+    link = await issue_enrolment(user_id=joint_visit.members[0].user_id, created_by="test")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as c:
         r = await register_passkey(c, link.token, authn)
         assert r.status_code == 200, r.text
+    return authn
+
+
+async def build(joint_visit, app) -> Scenario:
+    leader, second, member_b = joint_visit.members
+    visit = joint_visit.visit
+    authn = await leader_passkey(joint_visit, app)
     s = Scenario(visit, authn)
 
     photo = jpeg(seed=7)

@@ -20,18 +20,15 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from onevisit.auth.enrolment import issue_enrolment
 from onevisit.evidence.events import parse_leaf_input
 from onevisit.evidence.jcs import canonical_evidence
 from onevisit.evidence.merkle import leaf_hash, verify_inclusion
 from onevisit.evidence.note import parse_checkpoint, verify_note
 from onevisit.evidence.tables import RecordRef
 from onevisit.evidence.verify import verify_all
-from tests.auth.flows import register_passkey
-from tests.auth.softauthn import SoftAuthenticator
 from tests.media.util import jpeg, png, sha, upload
 from tests.verify.copies import SQLITE, Snapshot, run_module
-from tests.verify.scenario import accepted, confirmation, item
+from tests.verify.scenario import accepted, confirmation, item, leader_passkey
 
 JSON = {"Accept": "application/json"}
 NOTE = '<script>alert("record")</script> & 「门头」'
@@ -73,12 +70,7 @@ async def _media(member, data: bytes, mime: str) -> dict:
 async def _build(joint_visit, app) -> World:
     leader, second, member_b = joint_visit.members
     visit = joint_visit.visit
-    authn = SoftAuthenticator(origin="http://localhost:8000")
-    link = await issue_enrolment(user_id=leader.user_id, created_by="test")
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as c:
-        r = await register_passkey(c, link.token, authn)
-        assert r.status_code == 200, r.text
+    authn = await leader_passkey(joint_visit, app)
 
     before_a: list[str] = []
     checkin = {"lat_e6": 34_669_900, "lon_e6": 112_442_100, "accuracy_m": 12}
