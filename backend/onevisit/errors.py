@@ -145,7 +145,6 @@ CATALOGUE: dict[str, Problem] = {
     "log.range_invalid": Problem(
         400, "日志范围或树大小不正确", "The log index range or tree size is invalid"
     ),
-    "log.empty": Problem(404, "日志尚无检查点", "The log has no checkpoint yet"),
     "record.unknown": Problem(
         404,
         "未找到该检查记录（哈希须为 64 位小写十六进制，且已有检查人员确认或当事人签名）",

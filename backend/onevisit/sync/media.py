@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onevisit.evidence.errors import EvidenceError
-from onevisit.evidence.events import Event, media_refs
+from onevisit.evidence.events import Event, media_hashes, media_refs
 from onevisit.evidence.tables import MediaRef
 from onevisit.field.shapes import HEX64, BodyInvalid
 from onevisit.media.tables import MediaObject, MediaUpload
@@ -70,10 +70,6 @@ class MediaMismatch(EvidenceError):
     code = "media.mismatch"
 
 
-def _hashes(event: Event) -> list[str]:
-    return [r["sha256"] for r in media_refs(event.body) if isinstance(r["sha256"], str)]
-
-
 def _user_key(actor: str) -> str | None:
     try:
         return str(uuid.UUID(actor))
@@ -85,7 +81,7 @@ async def load_media(events: Iterable[Event]) -> Stored:
     """The stored originals any of these events references, with the complete uploads of them
     by the events' actors and the references to them from the events' visits."""
     events = list(events)
-    wanted = sorted({sha for e in events for sha in _hashes(e) if HEX64.fullmatch(sha)})
+    wanted = sorted({sha for e in events for sha in media_hashes(e.body) if HEX64.fullmatch(sha)})
     actors = {key: e.actor for e in events if (key := _user_key(e.actor)) is not None}
     visits = {e.visit for e in events if e.visit is not None}
     found = Stored()
