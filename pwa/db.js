@@ -27,9 +27,22 @@
 //           stay as the phone's receipts: the event, its log index and its inclusion proof.
 //           Index queue [state, device, seq]: the rows of one state in sending order (EVIDENCE.md
 //           §3: a device's chain is accepted only in seq order); index visit: a visit's rows.
+//   visits — the offline package of each visit, keyPath visit (GET /api/visits/{id}/package):
+//           subject, matters and check items, members, notice text, fetched_at. Read-only
+//           reference data: replaced whole by a newer download, never edited on the phone
+//           (since version 4).
+//   media  — photos and signature images captured on this phone, keyPath sha256 (hashed at
+//           capture: the same bytes are one object). {sha256, mime, size, blob, purpose, visit,
+//           state: 'pending' → 'uploaded', upload_id?, offset?, created_at, uploaded_at?}. The Blob
+//           is kept after upload as the phone's copy until the visit is closed (since version 4).
+//           Index state: what still has to go up.
+//   peer   — signed events of other phones of the same visit, handed over offline (a bundle
+//           file), keyPath id: {id, device, seq, hash, envelope, sig, visit}. Only read to build
+//           the shared record; never sent from here (each phone sends its own) (since version 4).
+//           Index visit.
 
 const DB_NAME = 'onevisit';
-const DB_VERSION = 3;
+const DB_VERSION = 4;
 
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) {
@@ -45,6 +58,11 @@ function upgrade(db, oldVersion) {
     // re-signed onto that seq (docs/sync.md "Recovering from a rejection").
     outbox.createIndex('queue', ['state', 'device', 'seq']);
     outbox.createIndex('visit', 'visit');
+  }
+  if (oldVersion < 4) {
+    db.createObjectStore('visits', { keyPath: 'visit' });
+    db.createObjectStore('media', { keyPath: 'sha256' }).createIndex('state', 'state');
+    db.createObjectStore('peer', { keyPath: 'id' }).createIndex('visit', 'visit');
   }
 }
 
@@ -129,11 +147,11 @@ export const chain = {
 const stateRange = (state) => IDBKeyRange.bound([state], [state, []]);
 
 /** Several rows put in one transaction (a sync answer is applied all together or not at all). */
-async function putAll(rows) {
+async function putRows(storeName, rows) {
   const db = await open();
   return new Promise((resolve, reject) => {
-    const tx = db.transaction('outbox', 'readwrite');
-    const store = tx.objectStore('outbox');
+    const tx = db.transaction(storeName, 'readwrite');
+    const store = tx.objectStore(storeName);
     for (const row of rows) store.put(row);
     tx.oncomplete = () => resolve(rows.length);
     tx.onerror = tx.onabort = () => reject(tx.error);
@@ -147,5 +165,23 @@ export const outbox = {
     (s) => s.index('queue').getAll(stateRange(state), limit)),
   count: (state) => run('outbox', 'readonly', (s) => s.index('queue').count(stateRange(state))),
   ofVisit: (visit) => run('outbox', 'readonly', (s) => s.index('visit').getAll(visit)),
-  putAll,
+  putAll: (rows) => putRows('outbox', rows),
+};
+
+export const visits = {
+  get: (visit) => run('visits', 'readonly', (s) => s.get(visit)),
+  all: () => run('visits', 'readonly', (s) => s.getAll()),
+  put: (pkg) => run('visits', 'readwrite', (s) => s.put(pkg)),
+};
+
+export const media = {
+  get: (sha256) => run('media', 'readonly', (s) => s.get(sha256)),
+  put: (row) => run('media', 'readwrite', (s) => s.put(row)),
+  inState: (state) => run('media', 'readonly', (s) => s.index('state').getAll(state)),
+  count: (state) => run('media', 'readonly', (s) => s.index('state').count(state)),
+};
+
+export const peer = {
+  ofVisit: (visit) => run('peer', 'readonly', (s) => s.index('visit').getAll(visit)),
+  putAll: (rows) => putRows('peer', rows),
 };
