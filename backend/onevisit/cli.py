@@ -119,6 +119,18 @@ def cmd_verify(args: argparse.Namespace) -> None:
     raise SystemExit(0 if report.ok else 1)
 
 
+def cmd_import_bundle(args: argparse.Namespace) -> None:
+    """docs/bundle.md: one line per event and media entry, a summary; exit 1 if anything was
+    rejected, 2 if the file is unreadable or malformed (then nothing was imported)."""
+    from onevisit.sync.bundle import import_file
+
+    result = _run(import_file, args.file)
+    for line in result.lines():
+        print(line)
+    print(result.summary())
+    raise SystemExit(0 if result.ok else 1)
+
+
 def _name(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("a name is required / 须填写姓名")
@@ -168,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
     from onevisit.simulate.cli import add_simulate_parser  # `onevisit simulate`
 
     add_simulate_parser(sub)
+
+    p = sub.add_parser(
+        "import-bundle",
+        help="ingest a rescue bundle (onevisit.bundle/1) through the checks of a sync",
+    )
+    p.add_argument("file")
+    p.set_defaults(fn=cmd_import_bundle)
 
     p = sub.add_parser(
         "verify", help="re-check every event, leaf, node, checkpoint, media file, confirmation"

@@ -32,7 +32,15 @@ from onevisit.field.bodies import check_body
 from onevisit.sync.media import check_media, load_media
 from onevisit.sync.scope import check_scope, load_scopes
 
-__all__ = ["MAX_BATCH", "MAX_ENVELOPE_BYTES", "Ack", "Submitted", "SyncResult", "ingest_batch"]
+__all__ = [
+    "MAX_BATCH",
+    "MAX_ENVELOPE_BYTES",
+    "Ack",
+    "Submitted",
+    "SyncResult",
+    "authenticate",
+    "ingest_batch",
+]
 
 MAX_BATCH = 500  # events per request: a day's work of one phone fits in a few
 MAX_ENVELOPE_BYTES = 64 * 1024  # bodies reference media by hash; they stay small
@@ -113,7 +121,11 @@ def _verify(event: Event, sig: str, keys: dict[str, dict[str, Any]]) -> None:
     verify_event_signature(envelope_bytes=event.raw, signature_b64url=sig, spki_der=key["spki"])
 
 
-async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
+async def authenticate(items: Sequence[Submitted]) -> tuple[list[Ack], dict[int, Event]]:
+    """The checks that need no lock: bytes, canonical form, body, the device key of the actor,
+    the signature and a passkey confirmation's assertion. Returns the acks (rejected ones
+    filled in, the rest pending) and the events that passed, by position. Also used by a
+    bundle import (bundle.py) to know whose signed events name the media it carries."""
     acks = [Ack(position=i, status="pending") for i in range(len(items))]
     parsed: dict[int, Event] = {}
     for i, item in enumerate(items):
@@ -124,7 +136,6 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
     async with read_transaction():  # the rows checks need, read before the lock
         keys = await _device_keys([e.device for e in parsed.values()])
         passkeys = await load_confirmation_keys(parsed.values())  # spec §5: verified on sync
-        media = await load_media(parsed.values())  # append-only rows
     for i, event in list(parsed.items()):
         acks[i].id, acks[i].hash = event.id, event.hash
         try:
@@ -133,6 +144,13 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
         except EvidenceError as exc:
             _reject(acks[i], exc)
             del parsed[i]
+    return acks, parsed
+
+
+async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
+    acks, parsed = await authenticate(items)
+    async with read_transaction():
+        media = await load_media(parsed.values())  # append-only rows, read before the lock
 
     async with write_transaction():
         received = now_ms()
