@@ -64,3 +64,30 @@ export function deviceLabel() {
   const mobile = navigator.userAgentData?.mobile ?? /Mobi|Android/i.test(navigator.userAgent);
   return `${platform}${mobile ? ' mobile' : ''} · ${new Date().toISOString().slice(0, 10)}`;
 }
+
+// The PIN on the phone. The server checks the PIN at sign-in; a confirmation made offline
+// (EVIDENCE.md §5 fallback) must check it here, so the phone keeps a slow salted verifier
+// (PBKDF2-SHA256), never the PIN. Set when the PIN was last accepted by the server.
+const PIN_ITERATIONS = 310_000;
+
+async function pinHash(pin, salt, iterations) {
+  const base = await crypto.subtle.importKey('raw', new TextEncoder().encode(pin), 'PBKDF2', false, ['deriveBits']);
+  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, base, 256);
+  return hex(bits);
+}
+
+/** Remember a verifier of a PIN the server has just accepted for this key. */
+export async function rememberPin(record, pin) {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const verifier = { salt: encode(salt), iterations: PIN_ITERATIONS, hash: await pinHash(pin, salt, PIN_ITERATIONS) };
+  const updated = { ...record, pin_verifier: verifier };
+  await keys.put(updated);
+  return updated;
+}
+
+export const hasPin = (record) => Boolean(record?.pin_verifier);
+
+export async function checkPin(record, pin) {
+  const v = record.pin_verifier;
+  return Boolean(v) && (await pinHash(pin, decode(v.salt), v.iterations)) === v.hash;
+}

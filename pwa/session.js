@@ -7,24 +7,44 @@ import { available as deviceKeysAvailable, createDeviceKey, deviceLabel, discard
   markRegistered } from './devicekey.js';
 
 let me = null;
+let offline = false;
 
 export const current = () => me;
+/** True when `me` is the last known user, remembered on this phone, because the server could
+ * not be reached: field work goes on (signed offline), server calls wait for the network. */
+export const isOffline = () => offline;
 
-/** Ask the server; null when not signed in. Network failures propagate (the shell says so). */
+/** Ask the server; null when not signed in. Without network, the user last signed in on this
+ * phone (kept in IndexedDB) — field work must not stop at a dead zone. Other failures propagate. */
 export async function refresh() {
   try {
     me = (await api('/api/auth/me')).user;
+    offline = false;
   } catch (err) {
-    if (err.status !== 401) throw err;
-    me = null;
+    if (err.status === 401) {
+      me = null;
+      offline = false;
+    } else if (err.code === 'network.unreachable') {
+      me = (await meta.get('last_user').catch(() => null)) ?? null;
+      offline = true;
+      if (!me) throw err;
+    } else {
+      throw err;
+    }
   }
+  await remember();
   return me;
 }
+
+// The signed-in user survives a reload without network; a sign-out or a 401 forgets it.
+const remember = () => (offline ? Promise.resolve() : meta.set('last_user', me)).catch(() => {});
 
 /** Take a sign-in answer {user, csrf_token}. */
 export async function signedIn(answer) {
   me = answer.user;
+  offline = false;
   setCsrf(answer.csrf_token);
+  await remember();
   await requestPersistence();
   return me;
 }
@@ -33,6 +53,7 @@ export async function signOut() {
   await api('/api/auth/logout', { method: 'POST' });
   me = null;
   setCsrf('');
+  await remember();
 }
 
 /** Offline data (keys now, evidence later) must survive storage pressure: ask once signed in.

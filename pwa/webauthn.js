@@ -21,6 +21,16 @@ export async function getPasskey(optionsJSON) {
   return typeof cred.toJSON === 'function' ? cred.toJSON() : credentialToJSON(cred);
 }
 
+/** An assertion by a discoverable passkey of this site over `challenge` (bytes), with no server
+ * round trip: used offline for record confirmations (EVIDENCE.md §5), checked on sync. */
+export async function assertOver(challenge) {
+  const cred = await navigator.credentials.get({ publicKey: {
+    challenge, rpId: location.hostname, userVerification: 'required', timeout: 120_000,
+  } });
+  const json = typeof cred.toJSON === 'function' ? cred.toJSON() : credentialToJSON(cred);
+  return JSON.parse(JSON.stringify(json)); // plain JSON only: it is signed into an event
+}
+
 // --- fallback conversions (WebAuthn L3 §5.1.8 / §5.1.9 JSON forms) ---
 
 const descriptor = (d) => ({ ...d, id: decode(d.id) });

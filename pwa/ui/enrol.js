@@ -6,7 +6,7 @@ import { api, ApiError } from '../api.js';
 import { formatTime, t } from '../i18n.js';
 import * as session from '../session.js';
 import { supported as webauthnSupported, createPasskey } from '../webauthn.js';
-import { createDeviceKey, deviceLabel, discard, markRegistered, signText } from '../devicekey.js';
+import { createDeviceKey, deviceLabel, discard, markRegistered, rememberPin, signText } from '../devicekey.js';
 import { busy, field, roleName, showError, showInfo, statusLine, title } from './common.js';
 
 const PIN_RE = /^[0-9]{6,12}$/;
@@ -98,7 +98,7 @@ function pinForm({ token, base, info, status, finish }) {
           method: 'POST',
           json: { spki: key.spki, pin: pin.value, label: deviceLabel(), signature },
         });
-        await markRegistered(key, answer.user);
+        await rememberPin(await markRegistered(key, answer.user), pin.value);
         await finish(answer);
       } catch (err) {
         if (key) await discard(key).catch(() => {}); // never offer a key the server refused

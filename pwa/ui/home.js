@@ -28,6 +28,7 @@ export default async function home({ root, me, go }) {
   });
   const staff = me.role === 'admin' || me.role === 'coordinator';
   fill(root,
+    session.isOffline() ? h('p', { id: 'offline-note', class: 'status warn', role: 'status' }, t('home.offline')) : null,
     h('section', { class: 'card me' },
       h('h1', { id: 'me-name' }, me.name),
       h('dl', { class: 'facts' },
@@ -37,9 +38,8 @@ export default async function home({ root, me, go }) {
         h('dt', {}, t('home.storage')), storage,
         h('dt', {}, t('home.device_key')), device)),
     h('nav', { class: 'tiles', 'aria-label': t('app.title') },
-      staff
-        ? STAFF_TILES.map(([href, key]) => h('a', { class: 'tile', href }, t(key)))
-        : h('span', { class: 'tile disabled', 'aria-disabled': 'true' }, t('tile.tasks_soon'))),
+      me.inspector_code || !staff ? h('a', { class: 'tile', href: '#/visits', id: 'tile-visits' }, t('tile.visits')) : null,
+      staff ? STAFF_TILES.map(([href, key]) => h('a', { class: 'tile', href }, t(key))) : null),
     h('button', { id: 'signout', type: 'button', class: 'secondary', onclick: signOut },
       t('home.signout')),
     status,

@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import * as session from '../session.js';
 import { supported as webauthnSupported, getPasskey } from '../webauthn.js';
-import { pinKeys, signB64 } from '../devicekey.js';
+import { pinKeys, rememberPin, signB64 } from '../devicekey.js';
 import { busy, field, showError, showInfo, statusLine, title } from './common.js';
 
 export default async function signin({ root, go }) {
@@ -67,9 +67,11 @@ function deviceForm(keys, status, done) {
           method: 'POST', json: { device_id: key.device_id },
         });
         const signature = await signB64(key, challenge);
-        await done(await api('/api/auth/device/login', {
+        const answer = await api('/api/auth/device/login', {
           method: 'POST', json: { handle, device_id: key.device_id, pin: pin.value, signature },
-        }), false);
+        });
+        await rememberPin(key, pin.value); // the server accepted it: offline confirmations check it
+        await done(answer, false);
       } catch (err) {
         pin.value = '';
         showError(status, err);

@@ -55,8 +55,22 @@ async def test_service_worker_manifest_and_phone_layout(page_with_authenticator)
     assert layout["small"] == [], layout
     await expect(page.locator("#storage-state")).not_to_have_text("…")
 
-    # Offline, the cached shell still opens and says the server is unreachable (no fake data).
+    # Offline, the cached shell still opens, for the user last signed in on this phone (field
+    # work goes on in a dead zone), and says it is offline.
+    name = await page.locator("#me-name").text_content()
     await page.evaluate("navigator.serviceWorker.ready")
+    await tab.context.set_offline(True)
+    await page.reload()
+    await expect(page.locator("#me-name")).to_have_text(name)
+    await expect(page.locator("#offline-note")).to_be_visible()
+    await tab.context.set_offline(False)
+    await page.reload()
+    await expect(page.locator("#me-name")).to_have_text(name)
+    await expect(page.locator("#offline-note")).to_have_count(0)
+
+    # Signed out, the phone forgets the user: offline it no longer opens anyone's screens.
+    await page.click("#signout")
+    await expect(page.locator("#signin-passkey, #pin-form, main h1").first).to_be_visible()
     await tab.context.set_offline(True)
     await page.reload()
     await expect(page.locator("main .alert")).to_contain_text("network.unreachable")

@@ -97,4 +97,4 @@ async def test_passkey_not_supported_falls_back_to_pin(make_tab):
     await page.click("#enrol-device")
     await expect(page.locator("#me-name")).to_have_text(user.name)
     await expect(page.locator("#me-role")).to_have_text(ROLE_ZH["leader"])
-    await expect(page.locator(".tile.disabled")).to_have_text("我的检查任务（即将推出）")
+    await expect(page.locator("#tile-visits")).to_have_text("我的检查任务")

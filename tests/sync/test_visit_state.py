@@ -64,3 +64,4 @@ async def test_state_conflicts_record_and_rebuild(joint_visit, as_role):
     mine = (await member_b.client.get("/api/visits")).json()["visits"]
     assert [v["visit"] for v in mine] == [visit]
     assert mine[0]["leader"] is False
+    assert mine[0]["subject_name"]  # the list names the business, not only its code

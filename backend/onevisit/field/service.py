@@ -186,10 +186,18 @@ async def my_visits(*, caller: Caller) -> list[dict[str, Any]]:
         VisitMember.is_leader,
     ).where(VisitMember.inspector.code == caller.inspector_code)
     rows.sort(key=lambda r: (r["task"], r["batch_order"]))
+    ids = sorted({r["subject_id"] for r in rows})
+    names = {
+        s["subject_id"]: s["name"]
+        for s in await Subject.select(Subject.subject_id, Subject.name).where(
+            Subject.subject_id.is_in(ids or [""])
+        )
+    }
     return [
         {
             "visit": str(r["visit"]),
             "subject_id": r["subject_id"],
+            "subject_name": names.get(r["subject_id"], r["subject_id"]),
             "task": r["task"],
             "task_name": r["task_name"],
             "batch_order": r["batch_order"],
