@@ -9,88 +9,26 @@ runs the shared RFC 6962 proof vectors and the C2SP note example.
 
 from __future__ import annotations
 
-import asyncio
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from playwright.async_api import expect
 
-from onevisit.auth.enrolment import issue_enrolment
-from onevisit.auth.users import create_user
-from onevisit.directory.tables import CheckItem, Department, Matter
 from onevisit.evidence.tables import Event
 from onevisit.evidence.verify import verify_all
-from onevisit.planning.visits import create_task, create_visit
-from tests.browser.helpers import enrol_with_passkey, new_department, new_inspector, page_fetch
-from tests.fixtures import unique
+from tests.browser.field import (
+    Field,
+    field_fixture,  # noqa: F401 (the `field` fixture)
+    record,
+    run,
+    status,
+    sync,
+    until,
+)
+from tests.browser.helpers import page_fetch
 from tests.vectors.paths import shared_vectors
 
 pytestmark = pytest.mark.browser
-
-# Every snippet runs with `o` = outbox.js, `db` = db.js, `dk` = devicekey.js, `api` and `arg`.
-PRELUDE = """const o = await import('/outbox.js'); const db = await import('/db.js');
-const dk = await import('/devicekey.js'); const {api} = await import('/api.js');
-const me = (await api('/api/auth/me').catch(() => null))?.user;
-const key = arg?.user ? (await db.keys.all()).find((k) => k.user_id === arg.user) : null;"""
-
-
-async def run(page, body: str, arg: Any = None) -> Any:
-    return await page.evaluate(f"async (arg) => {{ {PRELUDE}\n{body} }}", arg)
-
-
-@dataclass
-class Field:
-    visit: str
-    other_visit: str  # a visit the user is not a member of
-    matter: str
-    user: str
-
-
-async def _matter(department: str) -> str:
-    dep = await Department.select(Department.id).where(Department.code == department).first()
-    code = unique("m")
-    matter = Matter(code=code, department=dep["id"], name=f"事项{code}", category="key")
-    await Matter.insert(matter)
-    await CheckItem.insert(
-        *[CheckItem(matter=matter.id, position=i, text=f"项目{i}") for i in range(2)]
-    )
-    return code
-
-
-async def _visit(members: list[tuple[str, str]], matters: list[str], initiator: str) -> str:
-    task = await create_task(
-        code=unique("task"),
-        name="联合抽查",
-        initiator=initiator,
-        matters=matters,
-        created_by="test",
-    )
-    return await create_visit(task_id=task, subject_id=unique("CP-"), members=members)
-
-
-@pytest.fixture
-async def field(page_with_authenticator) -> Field:
-    """A joint visit of two departments; its first inspector enrolled in the page."""
-    dep_a, dep_b = await new_department("甲局"), await new_department("乙局")
-    matter_a, matter_b = await _matter(dep_a), await _matter(dep_b)
-    me, mate, other = (
-        await new_inspector(dep_a),
-        await new_inspector(dep_a),
-        await new_inspector(dep_b),
-    )
-    visit = await _visit([(me, dep_a), (mate, dep_a), (other, dep_b)], [matter_a, matter_b], dep_a)
-    other_visit = await _visit([(mate, dep_a), (other, dep_b)], [matter_a, matter_b], dep_a)
-    user = await create_user(
-        name=unique("检查员"), role="inspector", department_code=dep_a,
-        inspector_code=me, created_by="test",
-    )  # fmt: skip
-    enrolment = await issue_enrolment(user_id=user.id, created_by="test")
-    await enrol_with_passkey(page_with_authenticator, enrolment.token, user.name)
-    await expect(page_with_authenticator.page.locator("#device-key")).not_to_have_text("…")
-    return Field(visit, other_visit, matter_a, user.id)
 
 
 def _events(f: Field, n: int, start: int = 0) -> list[dict]:
@@ -106,35 +44,6 @@ def _events(f: Field, n: int, start: int = 0) -> list[dict]:
         else:
             out.append({"type": "note", "body": {"text": f"现场笔记 {i}"}})
     return [{**e, "visit": f.visit} for e in out]
-
-
-RECORD = """const ids = [];
-for (const e of arg.events) {
-  const s = await o.record(key, {actor: arg.user, visit: e.visit, type: e.type, body: e.body});
-  ids.push(s.id);
-}
-return ids;"""
-
-
-async def record(page, f: Field, events: list[dict]) -> list[str]:
-    return await run(page, RECORD, {"user": f.user, "events": events})
-
-
-async def sync(page) -> dict:
-    return await run(page, "return o.sync();")
-
-
-async def status(page) -> dict:
-    return await run(page, "return o.status();")
-
-
-async def until(page, ok, timeout: float = 10) -> dict:
-    """Poll status() until ok(status) (wait_for_function does not await a promise)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not ok(st := await status(page)):
-        assert asyncio.get_running_loop().time() < deadline, st
-        await asyncio.sleep(0.05)
-    return st
 
 
 async def stored(ids: list[str]) -> list[dict]:
