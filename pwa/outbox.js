@@ -8,6 +8,9 @@
 //   (a Web Lock across tabs). Nothing is deleted: a row becomes 'verified' only after an
 //   accepted/duplicate ack whose inclusion proof checks against a signed checkpoint that is
 //   consistent with the last one held; it then stays as the phone's receipt.
+// - Media first: sync() runs media.js uploadPending() before sending events, so photos and
+//   signature images are stored (and held by this user) before the events naming them arrive
+//   (docs/sync.md "Media before the events").
 // - Retryable rejections (chain.gap, media.not_uploaded) and failed requests leave rows queued;
 //   that device waits for the rest of the run. Any other rejection is final: the row keeps its
 //   code as 'rejected' (shown, never dropped) and the device's later unacknowledged events are
@@ -20,6 +23,7 @@ import {
   appendEvent, canonicalEvidence, canonicalize, eventHash, parseEvent, signEnvelope,
 } from './chain.js';
 import { chain as heads, keys, meta, outbox as rows } from './db.js';
+import { uploadPending } from './media.js';
 import {
   fromBase64, fromHex, leafHash, LogError, parseCheckpoint, verifyConsistency, verifyInclusion,
   verifyNote,
@@ -83,8 +87,8 @@ export const rejected = () => rows.inState('rejected');
 // --- sync -------------------------------------------------------------------------------------
 let running = null;
 
-/** Send what is queued. Resolves {sent, verified, duplicate, rejected, waiting (devices),
- * error: code|null};
+/** Upload pending media, then send what is queued. Resolves {sent, verified, duplicate,
+ * rejected, waiting (devices), error: code|null, media: uploadPending()'s answer};
  * network, server and log failures are answered (and remembered for status()), not thrown. */
 export function sync() {
   running ??= lock('onevisit-outbox', run).finally(() => { running = null; });
@@ -93,6 +97,9 @@ export function sync() {
 
 async function run() {
   const out = { sent: 0, verified: 0, duplicate: 0, rejected: 0, waiting: [], error: null };
+  // Events go even when some media could not: those not naming them are accepted, the others
+  // answer media.not_uploaded and wait for a later run.
+  out.media = await uploadPending();
   // A request cut by a crash or a closed tab left rows 'uploading': they go again (a stored
   // one answers `duplicate`, so the resend is safe).
   const stuck = await rows.inState('uploading');
@@ -338,12 +345,14 @@ let nextRetry = null;
 
 async function settle(out) {
   const st = (await meta.get('outbox_status')) ?? {};
-  const failed = Boolean(out.error) || out.waiting.length > 0;
+  // Media left pending by a failure need a retry too, even if no queued event names them yet.
+  const mediaError = out.media?.error ?? null;
+  const failed = Boolean(out.error) || out.waiting.length > 0 || Boolean(mediaError);
   const now = Date.now();
   const next = {
     last_sync_ms: now,
     last_ok_ms: out.error ? st.last_ok_ms ?? null : now,
-    last_error: out.error ?? (out.waiting.length ? 'sync.waiting' : null),
+    last_error: out.error ?? mediaError ?? (out.waiting.length ? 'sync.waiting' : null),
     failures: failed ? (st.failures ?? 0) + 1 : 0,
   };
   await meta.set('outbox_status', next);
