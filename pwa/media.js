@@ -98,7 +98,7 @@ let running = null;
  * error: code|null}; network and server failures are answered, not thrown. */
 export function uploadPending({ chunkBytes = CHUNK_BYTES } = {}) {
   if (!(Number.isSafeInteger(chunkBytes) && chunkBytes > 0 && chunkBytes <= CHUNK_MAX)) {
-    throw new MediaError('media.chunk_size', `chunkBytes must be 1..${CHUNK_MAX}`);
+    return Promise.reject(new MediaError('media.chunk_size', `chunkBytes must be 1..${CHUNK_MAX}`));
   }
   running ??= lock('onevisit-media', () => uploadAll(chunkBytes)).finally(() => { running = null; });
   return running;

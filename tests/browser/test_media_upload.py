@@ -8,6 +8,7 @@ bytes on disk, one `media_object` row, the uploads, and the verified event.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import random
@@ -298,3 +299,51 @@ async def test_capture_refuses_what_no_event_could_name(page_with_authenticator)
     )
     refused = ["media.empty", "media.mime_unknown", "media.purpose_unknown"]
     assert codes == [*refused, "application/json"]
+
+
+async def test_409_and_a_lost_upload_id_resume(field, page_with_authenticator, tmp_path):
+    page = page_with_authenticator.page
+    original = jpeg(tmp_path / "gate.jpg", seed=5)
+    sha = hashlib.sha256(original).hexdigest()
+    await capture(page, field, tmp_path / "gate.jpg")
+    seen = {"patch": 0}
+
+    async def meddle(route) -> None:
+        if route.request.method != "PATCH":
+            await route.continue_()
+            return
+        seen["patch"] += 1
+        if seen["patch"] == 1:  # the server forgot the upload (pruned): 404 upload.unknown
+            body = '{"code": "upload.unknown", "message": "", "details": {}}'
+            await route.fulfill(status=404, content_type="application/json", body=body)
+        elif seen["patch"] == 3:  # a stale offset: 409 names the server's
+            await route.continue_(headers={**route.request.headers, "upload-offset": "0"})
+        else:
+            await route.continue_()
+
+    await page.route(UPLOADS, meddle)
+    patches = count_patches(page)
+    got = await upload(page)
+    assert (got["uploaded"], got["failed"], got["error"]) == (1, 0, None), got
+    # 0 (404: declared again, offset 0), 0, 1 MiB sent as 0 (409 → 1 MiB), 1 MiB, 2 MiB, …
+    chunks = -(-len(original) // MiB)
+    assert patches == [0, 0, MiB, *[i * MiB for i in range(1, chunks)]], patches
+    assert stored_bytes(sha) == original
+    assert [u["state"] for u in await uploads_of(sha)] == ["complete"]
+
+
+async def test_two_tabs_upload_each_object_once(field, page_with_authenticator, tmp_path):
+    tab = page_with_authenticator
+    original = jpeg(tmp_path / "two.jpg", seed=6)
+    sha = hashlib.sha256(original).hexdigest()
+    await capture(tab.page, field, tmp_path / "two.jpg")
+    other = await tab.context.new_page()
+    await other.goto(tab.base + "/")
+    patches = count_patches(tab.page)
+    patches_other = count_patches(other)
+    both = await asyncio.gather(upload(tab.page), upload(other))
+    assert sorted(r["uploaded"] for r in both) == [0, 1], both
+    chunks = -(-len(original) // MiB)
+    assert len(patches) + len(patches_other) == chunks  # the Web Lock: one run sends, once
+    assert stored_bytes(sha) == original
+    assert (await media_status(other))["uploaded"] == 1
