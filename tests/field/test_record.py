@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import unicodedata
 from typing import Any
 
@@ -14,10 +15,15 @@ from tests.field.factory import (
     INFO,
     NOW,
     SITE,
+    T0,
+    Phone,
+    RandomVisit,
     Scene,
     assertion,
     body,
+    codes,
     full_visit,
+    interleave,
     matter,
     media,
     near,
@@ -125,3 +131,99 @@ def test_corrections_are_listed_and_change_the_hash() -> None:
     rec = build_record(after, INFO)
     assert rec["corrections"] == [{"event": fix.id, "supersedes": target, "reason": "误选"}]
     assert after.record_hash != before.record_hash
+
+
+def test_record_kind_is_version_2() -> None:
+    # /2: lists sorted by the events' own keys, not by their log order (docs/events.md).
+    assert RECORD_KIND == "onevisit.inspection_record/2"
+
+
+def busy_visit() -> Scene:
+    """Four inspectors, u1 on two devices, every covered list with entries from several
+    devices at clashing device times, own-device corrections and agreeing answers whose notes
+    differ: everything whose order the log used to decide."""
+    s = Scene()
+    tablet = Phone("u1", "tablet")
+    s.add("u1", "checkin", near(300), at=T0 + 5_000)
+    s.add("u1", "checkin", near(-40), phone=tablet)  # u1's arrival: the earlier of the two
+    s.add("u2", "checkin", near(-200))
+    s.add("u3", "checkin", {"position": None, "reason": "室内无定位信号"})
+    s.item("u1", "SC-01", 1, "non_compliant", "地址不一致")
+    s.item("u2", "SC-01", 1, "non_compliant", "经营地址与登记不符")  # agrees, another note
+    s.add("u1", "matter_result", {"matter": "SC-01", "result_code": "corrected", "note": "甲"})
+    s.add("u2", "matter_result", {"matter": "SC-01", "result_code": "corrected", "note": "乙"})
+    for actor in ("u1", "u2", "u3", "u4"):
+        s.add(actor, "note", {"text": f"{actor} 的备注"})
+        s.add(actor, "photo", {"media": media(f"p-{actor}"), "caption": actor})
+    s.add("u1", "note", {"text": "平板上的备注"}, phone=tablet)
+    s.add("u1", "photo", {"media": media("p-tablet")}, phone=tablet)
+    s.add("u1", "transcript", body("transcript"))
+    s.add("u3", "transcript", {"text": "第二份笔录"})
+    s.add("u3", "special_outcome", body("special_outcome"))
+    s.add("u4", "special_outcome", dict(body("special_outcome"), code="refused_entry"))
+    s.add("u2", "witness", body("witness"))
+    s.add("u4", "witness", {"name": "钱七"})
+    n3 = s.add("u3", "note", {"text": "原文"})
+    s.correct("u3", n3.id, {"text": "更正后"})
+    p2 = s.add("u2", "photo", {"media": media("p2x")})
+    s.correct("u2", p2.id, {"media": media("p2y"), "caption": "换图"})
+    return s
+
+
+def test_record_is_a_function_of_the_set_of_events() -> None:
+    s = busy_visit()
+    base = s.state()
+    rng = random.Random(20260305)
+    states = [project_visit(visit=INFO, events=interleave(s.log.entries, rng), now_ms=NOW)
+              for _ in range(40)]  # fmt: skip
+    # The interleavings really differ: the state's lists (log order) come out in other orders…
+    assert len({tuple(n.root for n in st.notes) for st in [base, *states]}) > 1
+    assert len({tuple(p.root for p in st.photos) for st in [base, *states]}) > 1
+    assert len({matter(st, "SC-01").items[1].note for st in [base, *states]}) == 2
+    assert len({min((c for c in st.checkins if c.actor == "u1"), key=lambda c: c.received_ms).at
+                for st in [base, *states]}) == 2  # fmt: skip
+    # … and the record and its hash do not.
+    rec = build_record(base, INFO)
+    for st in states:
+        assert build_record(st, INFO) == rec
+        assert st.record_hash == base.record_hash == record_hash(rec)
+    assert len(rec["notes"]) == 6 and len(rec["photos"]) == 6 and len(rec["corrections"]) == 2
+    keys = [(n["at"], n["by"]) for n in rec["notes"]]
+    assert keys == sorted(keys)
+    sc = rec["matters"][0]
+    # Agreeing answers: the note of the latest by device time (same `at`: the larger inspector).
+    assert sc["items"][1]["by"] == ["SC001", "SC002"]
+    assert sc["items"][1]["note"] == "经营地址与登记不符"
+    assert sc["note"] == "乙"
+    (arrival,) = [c for c in rec["checkins"] if c["inspector"] == "SC001"]
+    assert arrival["at"] == T0 + 1_000 and arrival["distance_m"] == 4  # the tablet's, 40 µ° off
+
+
+def test_random_visits_in_any_interleaving_give_one_record() -> None:
+    """Property: for random visits whose corrections name events of their own device, every
+    cross-device interleaving of the same events gives the same record and record hash."""
+    rng = random.Random(7)
+    for _ in range(60):
+        v = RandomVisit(rng, cross_corrections=False)
+        want = v.state()
+        rec = build_record(want, v.info)
+        for _ in range(3):
+            got = v.state(interleave(v.log.entries, rng))
+            assert build_record(got, v.info) == rec
+            assert got.record_hash == want.record_hash
+
+
+def test_what_still_depends_on_the_log_order() -> None:
+    """Documented limit (docs/events.md "The record"): a colleague's correction racing the
+    author's own replacement of the answer applies in one order and not in the other."""
+    s = Scene()
+    first = s.item("u1", "SC-01", 0, "compliant")
+    s.item("u1", "SC-01", 0, "not_applicable")  # u1 replaces their own answer
+    s.correct("u2", first.id, {"matter": "SC-01", "item": 0, "result": "non_compliant",
+                               "note": "未悬挂"})  # fmt: skip
+    replaced_first = s.state()
+    assert codes(replaced_first) == ["correction.target_superseded"]
+    e = s.log.entries
+    corrected_first = project_visit(visit=INFO, events=[e[0], e[2], e[1]], now_ms=NOW)
+    assert [c.applied for c in corrected_first.corrections] == [True]
+    assert corrected_first.record_hash != replaced_first.record_hash

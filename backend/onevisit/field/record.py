@@ -9,6 +9,17 @@ hash only: their names and numbers are personal data and the record is public), 
 corrections, and each member's first check-in (arrival). A later correction of a covered
 event therefore changes the hash and makes earlier signatures and confirmations stale.
 
+The record is a function of the SET of events, not of the order the log received them in:
+phones sync whenever they find a signal, so the same events reach the log in any
+interleaving across devices (within one device the order is fixed by seq). Every list is
+sorted by a key of its own content — (at, inspector, event id) for notes, transcripts,
+photos, special outcomes and corrections; (inspector, at) for arrivals — and where the fold
+keeps one of several agreeing answers, the record takes the note of the latest by device
+time, (at, inspector, event id), not the last one synced. What can still depend on the log
+order is the fold's own semantics across devices (docs/events.md "The record"): whether a
+correction applies or comes too late, and a same-device replacement racing a colleague's
+correction. pwa/visit/record.js computes the same document and hash on the phone.
+
 The document holds strings, integers and lists/objects only: no floats, no booleans, no
 nulls (an absent value is an absent key), strings in NFC — so any JCS implementation
 reproduces its bytes.
@@ -23,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 from onevisit.evidence.jcs import canonical_evidence
 
 if TYPE_CHECKING:  # record.py is imported by the projection; types only, no cycle at run time
-    from onevisit.field.model import MediaRef, MemberInfo, VisitInfo, VisitState
+    from onevisit.field.model import Checkin, MediaRef, MemberInfo, VisitInfo, VisitState
 
 __all__ = ["RECORD_KIND", "build_record", "record_hash", "short_code"]
 
-RECORD_KIND = "onevisit.inspection_record/1"  # bump when the document's shape changes
+RECORD_KIND = "onevisit.inspection_record/2"  # bump when the document's shape or order changes
 
 
 def build_record(state: VisitState, visit: VisitInfo) -> dict[str, Any]:
@@ -36,6 +47,10 @@ def build_record(state: VisitState, visit: VisitInfo) -> dict[str, Any]:
 
     def who(actor: str) -> str:  # inspector codes are public; user ids are internal
         return members[actor].inspector if actor in members else actor
+
+    def order(x: Any) -> tuple[int, str, str]:
+        """Device time, inspector, event id: a key of the event itself, never of its sync."""
+        return (x.at, who(x.actor), x.event)
 
     media: set[str] = set()
 
@@ -48,25 +63,29 @@ def build_record(state: VisitState, visit: VisitInfo) -> dict[str, Any]:
         items = []
         for i in m.items:
             item: dict[str, Any] = {"position": i.position, "text": i.text}
-            if i.result is not None:
+            if i.result is not None:  # agreeing answers: the note of the latest by device time
+                note = max(i.answers, key=order).note
                 item |= {"result": i.result, "by": sorted(who(a) for a in i.by)}
-                item |= _opt(note=i.note) | {"media": refs(i.media)}
+                item |= _opt(note=note) | {"media": refs(i.media)}
             elif i.conflict:  # a disputed item is shown as disputed, never as one side
                 item["conflict"] = sorted({a.result for a in i.conflict})
             items.append(item)
         matter = {"code": m.code, "name": m.name, "department": m.department, "items": items}
         if m.result_code is not None:
-            matter |= {"result_code": m.result_code} | _opt(disposition=m.disposition, note=m.note)
+            note = max(m.result_answers, key=order).note
+            matter |= {"result_code": m.result_code} | _opt(disposition=m.disposition, note=note)
         elif m.result_conflict:
             matter["result_conflict"] = sorted({a.result for a in m.result_conflict})
         matters.append(matter)
 
-    arrivals: dict[str, dict[str, Any]] = {}
-    for c in state.checkins:  # log order: the first check-in of each member is the arrival
-        if c.actor not in arrivals:
-            arrivals[c.actor] = {"inspector": who(c.actor), "at": c.at} | _opt(
-                distance_m=c.distance_m, accuracy_m=c.accuracy_m, reason=c.reason
-            )
+    arrivals: dict[str, Checkin] = {}
+    for c in sorted(state.checkins, key=lambda c: (c.at, c.event)):
+        arrivals.setdefault(c.actor, c)  # the arrival: each member's earliest by device time
+    checkins = [
+        {"inspector": who(c.actor), "at": c.at}
+        | _opt(distance_m=c.distance_m, accuracy_m=c.accuracy_m, reason=c.reason)
+        for c in arrivals.values()
+    ]
     record = {
         "kind": RECORD_KIND,
         "visit": visit.visit,
@@ -74,29 +93,29 @@ def build_record(state: VisitState, visit: VisitInfo) -> dict[str, Any]:
         "subject": {"id": visit.subject.id, "name": visit.subject.name}
         | _opt(address=visit.subject.address),
         "members": [_member(m) for m in visit.members],
-        "checkins": sorted(arrivals.values(), key=lambda a: (a["inspector"], a["at"])),
+        "checkins": sorted(checkins, key=lambda a: (a["inspector"], a["at"])),
         "matters": matters,
         "notes": [
             {"by": who(n.actor), "at": n.at, "text": n.text} | _opt(matter=n.matter)
-            for n in state.notes
+            for n in sorted(state.notes, key=order)
         ],
         "transcripts": [
             {"by": who(t.actor), "at": t.at, "text": t.text, "media": refs(t.media)}
-            for t in state.transcripts
+            for t in sorted(state.transcripts, key=order)
         ],
         "photos": [
             {"by": who(p.actor), "at": p.at, "sha256": refs((p.media,))[0]}
             | _opt(caption=p.caption, matter=p.matter, item=p.item)
-            for p in state.photos
+            for p in sorted(state.photos, key=order)
         ],
         "special_outcomes": [
             {"by": who(s.actor), "at": s.at, "code": s.code, "text": s.text, "media": refs(s.media)}
-            for s in state.special_outcomes
+            for s in sorted(state.special_outcomes, key=order)
         ],
         "witnesses": sorted(w.hash for w in state.witnesses),
         "corrections": [
             {"event": c.event, "supersedes": c.supersedes, "reason": c.reason}
-            for c in state.corrections
+            for c in sorted(state.corrections, key=order)
             if c.applied
         ],
     }
