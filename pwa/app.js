@@ -13,6 +13,15 @@ import inspectors from './ui/inspectors.js';
 import matters from './ui/matters.js';
 import importScreen from './ui/import.js';
 import users from './ui/users.js';
+import visits from './ui/visits.js';
+import visit from './ui/visit.js';
+import matter from './ui/matter.js';
+import record from './ui/record.js';
+import credential from './ui/credential.js';
+import team from './ui/team.js';
+import handover from './ui/handover.js';
+import { syncBar } from './ui/syncbar.js';
+import * as outbox from './outbox.js';
 
 const STAFF = ['admin', 'coordinator'];
 
@@ -26,6 +35,13 @@ const ROUTES = [
   [/^#\/directory\/matters$/, matters, STAFF],
   [/^#\/directory\/import$/, importScreen, STAFF],
   [/^#\/users$/, users, STAFF],
+  [/^#\/visits$/, visits, []],
+  [/^#\/visit\/([^/]+)$/, visit, []],
+  [/^#\/visit\/([^/]+)\/matter\/([^/]+)$/, matter, []],
+  [/^#\/visit\/([^/]+)\/record$/, record, []],
+  [/^#\/visit\/([^/]+)\/credential$/, credential, []],
+  [/^#\/visit\/([^/]+)\/team$/, team, []],
+  [/^#\/visit\/([^/]+)\/handover$/, handover, []],
 ];
 
 export const go = (hash) => {
@@ -41,6 +57,7 @@ function renderHeader(hash) {
     h('div', { class: 'bar' },
       atHome ? h('span', { class: 'brand' }, t('app.title'))
         : h('a', { href: '#/', class: 'back' }, t('nav.home')),
+      session.current() ? syncBar() : null,
       h('button', {
         id: 'lang-toggle', type: 'button', class: 'ghost',
         'aria-label': t('lang.switch_label'),
@@ -67,6 +84,8 @@ async function route() {
   }
   const [match, screen, who] = found;
   const me = session.current();
+  // Signed in (or remembered offline): the outbox sends now, on `online`, and with backoff.
+  if (me) outbox.start();
   if (who && !me) return go('#/signin');
   if (me && hash === '#/signin') return go('#/');
   if (who?.length && !who.includes(me.role)) {

@@ -4,7 +4,7 @@
 // - /api/ is never answered from here: no caching of server answers, no fake responses —
 //   an offline request fails visibly and the page says so.
 
-const VERSION = 'v4';
+const VERSION = 'v5';
 const SHELL_CACHE = `onevisit-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -13,27 +13,42 @@ const SHELL = [
   '/manifest.webmanifest',
   '/icons/icon-192.png',
   '/icons/icon-512.png',
-  '/app.js',
   '/api.js',
+  '/app.js',
   '/b64url.js',
+  '/bundle.js',
   '/chain.js',
   '/db.js',
   '/devicekey.js',
   '/dom.js',
+  '/fieldwork.js',
   '/i18n.js',
   '/logproof.js',
+  '/media.js',
   '/outbox.js',
   '/session.js',
   '/webauthn.js',
   '/ui/common.js',
+  '/ui/credential.js',
   '/ui/enrol.js',
+  '/ui/fieldparts.js',
+  '/ui/handover.js',
   '/ui/home.js',
   '/ui/import.js',
   '/ui/inspectors.js',
+  '/ui/matter.js',
   '/ui/matters.js',
+  '/ui/record.js',
   '/ui/signin.js',
+  '/ui/signpad.js',
   '/ui/subjects.js',
+  '/ui/syncbar.js',
+  '/ui/team.js',
   '/ui/users.js',
+  '/ui/visit.js',
+  '/ui/visits.js',
+  '/visit/projection.js',
+  '/visit/record.js',
 ];
 
 self.addEventListener('install', (event) => {

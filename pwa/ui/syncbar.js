@@ -1,0 +1,34 @@
+// The sync state in the header, on every screen: how many events wait on this phone, and a
+// button to send now. It re-reads the outbox whenever the outbox says something changed.
+
+import { h, fill } from '../dom.js';
+import { t } from '../i18n.js';
+import * as outbox from '../outbox.js';
+
+let bar = null;
+
+async function show() {
+  if (!bar?.isConnected) return;
+  const st = await outbox.status().catch(() => null);
+  if (!st) return;
+  const waiting = st.queued + st.uploading;
+  bar.dataset.waiting = String(waiting);
+  bar.dataset.rejected = String(st.rejected);
+  bar.title = st.last_ok_ms ? t('sync.last_ok', { at: new Date(st.last_ok_ms).toLocaleString() }) : t('sync.never');
+  fill(bar, waiting ? t('sync.waiting', { n: waiting }) : t('sync.all_verified'),
+    st.rejected ? ` · ${t('sync.rejected_n', { n: st.rejected })}` : '');
+}
+
+outbox.changes.addEventListener('change', show);
+
+export function syncBar() {
+  bar = h('button', {
+    id: 'sync-button', type: 'button', class: 'ghost sync',
+    onclick: async () => {
+      bar.setAttribute('aria-busy', 'true');
+      try { await outbox.sync(); } finally { bar.removeAttribute('aria-busy'); await show(); }
+    },
+  }, '…');
+  show();
+  return bar;
+}

@@ -1,0 +1,47 @@
+// My visits: the leader's plan order (the draw's batch order within each task), each one
+// downloadable as an offline package. Offline, the list is what this phone holds.
+
+import { h, fill } from '../dom.js';
+import { t, formatTime } from '../i18n.js';
+import { download, myVisits } from '../fieldwork.js';
+import { busy, showError, showInfo, statusLine, title } from './common.js';
+
+export default async function visitsScreen({ root }) {
+  const status = statusLine('visits-status');
+  const list = h('ol', { id: 'visit-list', class: 'list' });
+  fill(root, title(t('visits.title')), status, list);
+  const { visits, offline } = await myVisits();
+  if (offline) showInfo(status, t('visits.offline'), 'warn');
+  if (!visits.length) {
+    fill(list, h('li', { class: 'muted' }, t(offline ? 'visits.none_offline' : 'visits.none')));
+    return;
+  }
+  fill(list, visits.map((v) => row(v, status)));
+}
+
+function row(v, status) {
+  const state = h('span', { class: 'muted', 'data-downloaded': v.downloaded ? 'yes' : 'no' },
+    v.downloaded ? t('visits.downloaded', { at: formatTime(v.fetched_ms ? new Date(v.fetched_ms).toISOString() : '') })
+      : t('visits.not_downloaded'));
+  const open = h('a', { class: 'tile', href: `#/visit/${encodeURIComponent(v.visit)}`,
+    hidden: !v.downloaded }, t('visits.open'));
+  const get = h('button', {
+    type: 'button', class: 'secondary', 'data-visit': v.visit,
+    onclick: (ev) => busy(ev.currentTarget, async () => {
+      try {
+        const pkg = await download(v.visit);
+        fill(state, t('visits.downloaded', { at: formatTime(new Date(pkg.fetched_ms).toISOString()) }));
+        state.dataset.downloaded = 'yes';
+        open.hidden = false;
+        showInfo(status, t('visits.download_ok', { name: pkg.info.subject.name }), 'ok');
+      } catch (err) {
+        showError(status, err);
+      }
+    }),
+  }, v.downloaded ? t('visits.refresh') : t('visits.download'));
+  return h('li', { class: 'card visit-row', 'data-visit': v.visit },
+    h('h2', {}, v.subject_name || v.subject_id),
+    h('p', { class: 'muted' }, `${v.task_name || v.task} · ${t('visits.order', { n: v.batch_order + 1 })}`
+      + (v.leader ? ` · ${t('role.leader')}` : '')),
+    state, open, get);
+}
