@@ -20,8 +20,7 @@ import record from './ui/record.js';
 import credential from './ui/credential.js';
 import team from './ui/team.js';
 import handover from './ui/handover.js';
-import { syncBar } from './ui/syncbar.js';
-import * as outbox from './outbox.js';
+import { autoSync, syncBar } from './ui/syncbar.js';
 
 const STAFF = ['admin', 'coordinator'];
 
@@ -84,8 +83,7 @@ async function route() {
   }
   const [match, screen, who] = found;
   const me = session.current();
-  // Signed in (or remembered offline): the outbox sends now, on `online`, and with backoff.
-  if (me) outbox.start();
+  if (me) autoSync();
   if (who && !me) return go('#/signin');
   if (me && hash === '#/signin') return go('#/');
   if (who?.length && !who.includes(me.role)) {

@@ -4,6 +4,8 @@ import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import * as session from '../session.js';
 import { keyForUser } from '../devicekey.js';
+import { meta } from '../db.js';
+import { autoSync } from './syncbar.js';
 import { busy, roleName, showError, statusLine } from './common.js';
 
 const STAFF_TILES = [
@@ -40,6 +42,7 @@ export default async function home({ root, me, go }) {
     h('nav', { class: 'tiles', 'aria-label': t('app.title') },
       me.inspector_code || !staff ? h('a', { class: 'tile', href: '#/visits', id: 'tile-visits' }, t('tile.visits')) : null,
       staff ? STAFF_TILES.map(([href, key]) => h('a', { class: 'tile', href }, t(key))) : null),
+    autoSyncSwitch(),
     h('button', { id: 'signout', type: 'button', class: 'secondary', onclick: signOut },
       t('home.signout')),
     status,
@@ -56,4 +59,18 @@ export default async function home({ root, me, go }) {
 async function persistenceText() {
   if (!navigator.storage?.persisted) return t('home.storage_unknown');
   return (await navigator.storage.persisted()) ? t('home.storage_persisted') : t('home.storage_best_effort');
+}
+
+/** Automatic sync on this phone (on by default); off, only the sync button sends — e.g. to
+ * keep a metered connection for the photos of the day. */
+function autoSyncSwitch() {
+  const box = h('input', {
+    id: 'autosync', type: 'checkbox',
+    onchange: async () => {
+      await meta.set('autosync', box.checked);
+      await autoSync();
+    },
+  });
+  meta.get('autosync').then((v) => { box.checked = v !== false; }).catch(() => {});
+  return h('label', { class: 'check-row' }, box, h('span', {}, t('home.autosync')));
 }

@@ -3,7 +3,7 @@
 import { h, fill } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
-import { busy, showError, statusLine, title } from './common.js';
+import { showError, statusLine, title } from './common.js';
 
 const kindName = (kind) => {
   const key = `kind.${kind}`;
@@ -18,16 +18,21 @@ export default async function subjects({ root }) {
     'aria-label': t('dir.search'), autocomplete: 'off', enterkeyhint: 'search' });
   const button = h('button', { type: 'submit' }, t('dir.search_button'));
 
-  const load = () => busy(button, async () => {
+  // Every search runs, and only the latest one's answer is shown: a search typed while the
+  // first list is still loading must not be dropped, nor overwritten by that older answer.
+  let latest = 0;
+  const load = async () => {
+    const mine = ++latest;
     try {
       const params = new URLSearchParams({ q: q.value.trim(), limit: '50' });
       const data = await api(`/api/subjects?${params}`);
+      if (mine !== latest) return;
       fill(status, t('dir.total', { total: data.total, shown: data.subjects.length }));
       fill(list, data.subjects.length ? data.subjects.map(row) : h('li', { class: 'muted' }, t('dir.none')));
     } catch (err) {
-      showError(status, err);
+      if (mine === latest) showError(status, err);
     }
-  });
+  };
 
   fill(root,
     title(t('dir.subjects')),

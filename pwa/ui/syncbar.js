@@ -4,6 +4,7 @@
 import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import * as outbox from '../outbox.js';
+import { meta } from '../db.js';
 
 let bar = null;
 
@@ -31,4 +32,12 @@ export function syncBar() {
   }, '…');
   show();
   return bar;
+}
+
+/** Signed in (or remembered offline): the outbox sends now, on `online`, and with backoff —
+ * unless the user turned automatic sync off on this phone (then only the sync button sends). */
+export async function autoSync() {
+  const on = (await meta.get('autosync').catch(() => true)) !== false;
+  if (on) outbox.start();
+  else outbox.stop();
 }

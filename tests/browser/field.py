@@ -83,6 +83,9 @@ async def field_fixture(page_with_authenticator) -> Field:
     enrolment = await issue_enrolment(user_id=user.id, created_by="test")
     await enrol_with_passkey(page_with_authenticator, enrolment.token, user.name)
     await expect(page_with_authenticator.page.locator("#device-key")).not_to_have_text("…")
+    # These tests drive the outbox step by step: the app's automatic sync (on start, on
+    # `online`, after backoff) would race them, so it is switched off as a user can on home.
+    await run(page_with_authenticator.page, "await db.meta.set('autosync', false); o.stop();")
     return Field(visit, other_visit, matter_a, user.id)
 
 

@@ -9,10 +9,10 @@ import dataclasses
 from onevisit.auth.tables import User
 from onevisit.auth.users import create_user
 from onevisit.demo.dataset import DemoUser, build_demo_dataset
-from onevisit.demo.load import DEMO_TASK_CODE, load_demo
+from onevisit.demo.load import DEMO_FIELD_GROUP, DEMO_FIELD_TASK_CODE, DEMO_TASK_CODE, load_demo
 from onevisit.directory.seed import load_directory
 from onevisit.directory.tables import Inspector, Matter, Subject
-from onevisit.planning.tables import Task, Visit
+from onevisit.planning.tables import Task, Visit, VisitMember
 from onevisit.planning.visits import create_task
 from onevisit.simulate.setup import ACTOR, INITIATOR, TASK_NAME
 from tests.fixtures import unique
@@ -65,6 +65,17 @@ async def test_demo_loads_then_changes_nothing():
     tasks = await Task.select(Task.id).where(demo_task)
     assert len(tasks) == 1
     assert await Visit.count().where(Visit.task == tasks[0]["id"]) == 3
+    # two open visits for the demo's own leader and inspectors, once only, each with the
+    # group the demo enrols (`onevisit demo --enrol`) so a new user can do one on a phone
+    assert first.visits_open == (0 if loaded_before else 2) and second.visits_open == 0
+    field_task = await Task.select(Task.id).where(Task.code == DEMO_FIELD_TASK_CODE)
+    field_visits = await Visit.select(Visit.id).where(Visit.task == field_task[0]["id"])
+    assert len(field_visits) == 2
+    members = await VisitMember.select(VisitMember.inspector.code.as_alias("code")).where(
+        VisitMember.visit == field_visits[0]["id"]
+    )
+    assert sorted(m["code"] for m in members) == sorted(c for c, _ in DEMO_FIELD_GROUP)
+    assert {c for c, _ in DEMO_FIELD_GROUP} <= {u.inspector_code for u in dataset.users}
     # the other tasks are left as they were, and the demo leaves no task of its own among them
     assert (
         await Task.select(Task.id).where(Task.created_by == "simulate").order_by(Task.id) == foreign

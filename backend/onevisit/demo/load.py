@@ -16,6 +16,10 @@ DEMO_SEED = 20261125
 # The demo's own joint task, recognised by this code (unique) and created_by == DEMO_ACTOR:
 # never by who ran the phones, since `onevisit simulate` makes tasks of the same kind.
 DEMO_TASK_CODE = "DEMO-JOINT-VISITS"
+# Open visits for the demo's own leader and inspectors (enrol them with `onevisit demo
+# --enrol`), so a new user can do a whole joint visit on a phone from `make run`.
+DEMO_FIELD_TASK_CODE = "DEMO-FIELD-VISITS"
+DEMO_FIELD_GROUP = (("scjg-i01", "scjg"), ("scjg-i02", "scjg"), ("wsjk-i01", "wsjk"))
 
 
 @dataclass
@@ -27,6 +31,7 @@ class DemoSummary:
     # `onevisit simulate`): not created, since an inspector signs in with one account only
     users_skipped: list[str] = field(default_factory=list)
     visits_completed: int = 0
+    visits_open: int = 0
 
     def text(self) -> str:
         parts = ", ".join(f"{k}: {v}" for k, v in self.directory.items())
@@ -38,7 +43,8 @@ class DemoSummary:
         return (
             f"demo data loaded ({parts}); users created: {len(self.users_created)}, "
             f"already present: {self.users_existing}{skipped}; "
-            f"completed visits simulated: {self.visits_completed}"
+            f"completed visits simulated: {self.visits_completed}; "
+            f"open visits for the demo group: {self.visits_open}"
         )
 
 
@@ -70,7 +76,36 @@ async def load_demo(dataset: DemoDataset | None = None) -> DemoSummary:
         )
         summary.users_created.append(user.name)
     summary.visits_completed = await _completed_visits()
+    summary.visits_open = await _open_visits(dataset)
     return summary
+
+
+async def _open_visits(dataset: DemoDataset) -> int:
+    """Two open joint visits of the demo leader (市场监管) with a colleague and an inspector of
+    卫生健康, one lead matter of each department, at subjects with a registered location.
+    Once only, like the completed ones."""
+    from onevisit.planning.tables import Task
+    from onevisit.planning.visits import create_task, create_visit
+
+    if await Task.exists().where(Task.code == DEMO_FIELD_TASK_CODE):
+        return 0
+    departments = {dept for _, dept in DEMO_FIELD_GROUP}
+    first = {}
+    for m in dataset.matters:
+        if m.department in departments and m.category == "key" and m.items:
+            first.setdefault(m.department, m.code)
+    task = await create_task(
+        code=DEMO_FIELD_TASK_CODE, name="演示：食品经营场所联合检查",
+        initiator=DEMO_FIELD_GROUP[0][1], matters=[first[d] for d in ("scjg", "wsjk")],
+        created_by=DEMO_ACTOR,
+    )  # fmt: skip
+    located = [s for s in dataset.subjects if s.lat_e6 is not None and s.kind == "enterprise"][:2]
+    for order, subject in enumerate(located):
+        await create_visit(
+            task_id=task, subject_id=subject.subject_id, members=DEMO_FIELD_GROUP,
+            batch_order=order,
+        )  # fmt: skip
+    return len(located)
 
 
 async def _completed_visits() -> int:
