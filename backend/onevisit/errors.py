@@ -139,6 +139,24 @@ CATALOGUE: dict[str, Problem] = {
     "import.required": Problem(400, "必填项为空", "A required value is empty"),
     "import.value_invalid": Problem(400, "取值格式不正确", "The value has the wrong format"),
     # --- evidence / sync ---
+    # rescue bundles (sync/bundle.py, docs/bundle.md)
+    "bundle.malformed": Problem(
+        400, "救援包文件格式不正确，未导入任何内容", "The bundle is malformed; nothing was imported"
+    ),
+    "bundle.format_unknown": Problem(
+        400, "不支持的救援包格式版本", "Unknown bundle format (expected onevisit.bundle/1)"
+    ),
+    "bundle.too_large": Problem(
+        413, "救援包超过大小限制，请分成多个文件", "The bundle is too large; split it"
+    ),
+    "bundle.media_unreferenced": Problem(
+        422,
+        "包内没有经签名验证的事件引用该文件，未保存",
+        "No authentic event of the bundle names this media; not stored",
+    ),
+    "bundle.media_size": Problem(
+        422, "文件字节数与声明的大小不符", "The media bytes differ from the declared size"
+    ),
     "sync.batch_too_large": Problem(
         413, "单次同步的事件过多，请分批发送", "Too many events in one sync batch"
     ),
@@ -188,6 +206,38 @@ CATALOGUE: dict[str, Problem] = {
     ),
     "upload.chunk_too_large": Problem(
         413, "单次上传的数据块过大", "The chunk is larger than one PATCH may carry"
+    ),
+    # --- devices' backlog reports, the team view, closing a visit (field/team.py) ---
+    "device.unknown": Problem(404, "未登记的设备", "Unknown device"),
+    "device.not_owner": Problem(
+        403, "只能为本人的设备报告同步状态", "Only the device's owner may report for it"
+    ),
+    "visit.closed": Problem(409, "该检查已结束，不能再次结束", "The visit is already closed"),
+    "visit.not_signed": Problem(
+        409,
+        "检查记录尚无针对当前记录的当事人签名或拒签记录",
+        "No current signature or witnessed refusal of the record",
+    ),
+    "visit.unconfirmed": Problem(
+        409,
+        "有已签到的检查人员尚未确认当前检查记录",
+        "Members who checked in have not confirmed the current record",
+    ),
+    "visit.presence": Problem(
+        409, "到场签到的检查人员少于两名", "Fewer than two inspectors checked in on site"
+    ),
+    "visit.conflicts": Problem(
+        409, "检查结果存在冲突，请先更正", "Answers conflict; correct them first"
+    ),
+    "visit.pending_sync": Problem(
+        409,
+        "有成员的手机仍有该检查的事件未同步",
+        "A member's phone still holds unsynced events of this visit",
+    ),
+    "visit.record_changed": Problem(
+        409,
+        "检查记录已变化，请刷新后再结束",
+        "The record changed since you looked; reload before closing",
     ),
 }
 

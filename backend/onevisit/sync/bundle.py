@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from onevisit.errors import CATALOGUE, AppError, Problem
+from onevisit.errors import AppError
 from onevisit.evidence.events import Event, media_hashes
 from onevisit.evidence.log import SignedCheckpoint
 from onevisit.media.rules import CHUNK_MAX, MAX_BYTES, PURPOSES
@@ -57,30 +57,6 @@ MAX_EVENTS = 50_000  # a phone's events: a few hundred a day
 MAX_MEDIA = 5_000
 _TOP = {"format", "made_ms", "device", "user", "events", "media"}
 _MEDIA_KEYS = {"sha256", "mime", "size", "data", "purpose"}
-
-# The codes of this module. errors.CATALOGUE is the one place of codes and belongs to another
-# area: registered here until they move there (kept identical, so moving them changes nothing).
-_PROBLEMS = {
-    "bundle.malformed": Problem(
-        400, "救援包文件格式不正确，未导入任何内容", "The bundle is malformed; nothing was imported"
-    ),
-    "bundle.format_unknown": Problem(
-        400, "不支持的救援包格式版本", "Unknown bundle format (expected onevisit.bundle/1)"
-    ),
-    "bundle.too_large": Problem(
-        413, "救援包超过大小限制，请分成多个文件", "The bundle is too large; split it"
-    ),
-    "bundle.media_unreferenced": Problem(
-        422,
-        "包内没有经签名验证的事件引用该文件，未保存",
-        "No authentic event of the bundle names this media; not stored",
-    ),
-    "bundle.media_size": Problem(
-        422, "文件字节数与声明的大小不符", "The media bytes differ from the declared size"
-    ),
-}
-for _code, _problem in _PROBLEMS.items():
-    CATALOGUE.setdefault(_code, _problem)
 
 
 @dataclass(frozen=True, slots=True)
