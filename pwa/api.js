@@ -31,9 +31,11 @@ export class ApiError extends Error {
 
 const SAFE = new Set(['GET', 'HEAD']);
 
-export async function api(path, { method = 'GET', json, form } = {}) {
-  const headers = { Accept: 'application/json' };
-  let body;
+/** One request with the session cookie, the CSRF token on state-changing methods, and any
+ * extra headers; `json`, a FormData `form` or a raw `body` (Blob, bytes). Resolves
+ * {status, headers, data}; failures throw ApiError (network: status 0, network.unreachable). */
+export async function request(path, { method = 'GET', json, form, body, headers: extra = {}, cache } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (json !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(json);
@@ -44,7 +46,7 @@ export async function api(path, { method = 'GET', json, form } = {}) {
 
   let res;
   try {
-    res = await fetch(path, { method, headers, body, credentials: 'same-origin' });
+    res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache });
   } catch {
     throw new ApiError(0, {
       code: 'network.unreachable',
@@ -52,8 +54,7 @@ export async function api(path, { method = 'GET', json, form } = {}) {
       message_en: t('err.network', 'en'),
     });
   }
-  if (res.status === 204) return null;
-  const data = await res.json().catch(() => null);
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
     throw new ApiError(res.status, data?.code ? data : {
       code: `http.${res.status}`,
@@ -63,7 +64,11 @@ export async function api(path, { method = 'GET', json, form } = {}) {
   }
   // /api/auth/me, the logins and the enrolments answer with the session's CSRF token.
   if (data && typeof data.csrf_token === 'string') setCsrf(data.csrf_token);
-  return data;
+  return { status: res.status, headers: res.headers, data };
+}
+
+export async function api(path, options) {
+  return (await request(path, options)).data;
 }
 
 /** Any failure as a line for the user: API errors with their code, browser errors by name. */

@@ -11,7 +11,8 @@
 //   after `Upload-Complete: ?1` or `complete: true`; a final 4xx makes it 'failed', kept with its
 //   code. One run at a time across tabs (Web Lock `onevisit-media`).
 
-import { api, ApiError } from './api.js';
+import { api, ApiError, request } from './api.js';
+import { hex } from './b64url.js';
 import { media as rows, meta } from './db.js';
 
 export const CHUNK_BYTES = 1024 * 1024; // docs/media.md: 1–4 MiB on a bad network, ≤ 8 MiB
@@ -107,7 +108,7 @@ export function uploadPending({ chunkBytes = CHUNK_BYTES } = {}) {
 async function uploadAll(chunkBytes) {
   const out = { uploaded: 0, already: 0, failed: 0, pending: 0, bytes_sent: 0, error: null };
   const todo = (await rows.inState('pending')).sort((a, b) => a.created_at - b.created_at);
-  const ctx = { chunkBytes, csrf: null, out };
+  const ctx = { chunkBytes, out };
   for (const row of todo) {
     try {
       await uploadOne(row, ctx);
@@ -218,43 +219,23 @@ async function done(row, up) {
 }
 
 // --- requests ---------------------------------------------------------------------------------
-/** One request with the session cookie and, when state-changing, the CSRF token (read from
- * /api/auth/me once per run; again after an auth.csrf answer). Resolves {status, headers,
- * data}; failures become ApiError like api.js's (network: status 0, network.unreachable). */
+/** One request through api.js (session cookie, CSRF token). A session restored offline has
+ * no token yet: an auth.csrf answer fetches it from /api/auth/me and the request goes once more. */
 async function call(ctx, method, path, { json, body, offset } = {}) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/offset+octet-stream';
+  if (offset !== undefined) headers['Upload-Offset'] = String(offset);
   for (let attempt = 0; ; attempt++) {
-    ctx.csrf ??= (await api('/api/auth/me')).csrf_token ?? '';
     try {
-      return await request(method, path, { json, body, offset, csrf: ctx.csrf });
+      return await request(path, { method, json, body, headers, cache: 'no-store' });
     } catch (err) {
       if (!(err instanceof ApiError) || err.code !== 'auth.csrf' || attempt > 0) throw err;
-      ctx.csrf = null;
+      await api('/api/auth/me');
     }
   }
 }
 
-async function request(method, path, { json, body, offset, csrf }) {
-  const headers = { Accept: 'application/json', 'X-CSRF-Token': csrf };
-  if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  } else if (body !== undefined) {
-    headers['Content-Type'] = 'application/offset+octet-stream';
-  }
-  if (offset !== undefined) headers['Upload-Offset'] = String(offset);
-  let res;
-  try {
-    res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache: 'no-store' });
-  } catch {
-    throw new ApiError(0, { code: 'network.unreachable' });
-  }
-  const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(res.status, data?.code ? data : { code: `http.${res.status}` });
-  return { status: res.status, headers: res.headers, data };
-}
-
 // --- helpers ----------------------------------------------------------------------------------
-const hex = (buffer) => [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 const fallbackLocks = new Map();
 function lock(name, fn) {
