@@ -72,10 +72,11 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: install-test postgres
+bench: install-test chromium postgres
 	$(BIN)/python benchmarks/import_subjects.py
 	$(BIN)/python benchmarks/sync_ingest.py
 	$(BIN)/python benchmarks/photo_derivatives.py
+	$(BIN)/python benchmarks/pwa_field.py  # real Chromium offline: ~70 s
 	$(BIN)/python benchmarks/verify_log.py  # 1,000,000 events: ~6-7 minutes
 
 clean:
