@@ -57,9 +57,11 @@ function renderHeader(hash) {
       atHome ? h('span', { class: 'brand' }, t('app.title'))
         : h('a', { href: '#/', class: 'back' }, t('nav.home')),
       session.current() ? syncBar() : null,
+      // The name is the visible word ("English" / "中文"), spoken in its own language
+      // (WCAG 3.1.2); what it does is the description.
       h('button', {
         id: 'lang-toggle', type: 'button', class: 'ghost',
-        'aria-label': t('lang.switch_label'),
+        lang: lang() === 'en' ? 'zh-CN' : 'en', title: t('lang.switch_label'),
         onclick: () => { setLang(lang() === 'en' ? 'zh' : 'en'); route(); },
       }, t('lang.switch'))),
   );
@@ -95,6 +97,19 @@ async function route() {
   } catch (err) {
     view.append(h('p', { class: 'alert', role: 'alert' }, errorText(err)));
   }
+  announce(view);
+}
+
+let navigated = false;
+
+/** A new screen has a title of its own, and after a navigation the focus moves to it, so a
+ * screen reader starts reading the new screen instead of staying on a link that is gone. */
+function announce(view) {
+  if (!view.isConnected) return; // a later navigation replaced it
+  const heading = view.querySelector('h1')?.textContent.trim();
+  document.title = heading && heading !== t('app.title') ? `${heading} · ${t('app.title')}` : t('app.title');
+  if (navigated && !view.contains(document.activeElement)) view.focus({ preventScroll: true });
+  navigated = true;
 }
 
 async function boot() {

@@ -300,6 +300,19 @@ const zh = {
   'problem.item.conflict': "有检查项结果不一致",
   'problem.checkin.far': "签到位置距登记住所超过 500 米",
   'problem.checkin.inaccurate': "签到定位精度差（超过 100 米）",
+  'nav.sections': "功能",
+  'sync.now': "立即同步",
+  'team.checked_yes': "已签到",
+  'team.checked_no': "未签到",
+  'visit.actions': "本次检查",
+  'sign.pad_hint': "用手指或触控笔在框内书写；写错可清除重签。",
+  'sign.pad_empty': "尚未签名",
+  'sign.pad_drawn': "已签名（{n} 笔）",
+  'home.rescue': "导出未同步数据（救援）",
+  'home.rescue_help': "手机无法同步时，把尚未核验的记录和照片存为一个文件，交管理员导入。",
+  'home.rescue_done': "救援文件已生成：{n} 条事件",
+  'home.rescue_empty': "没有未同步的数据",
+  'matter.result_proposed': "根据特殊情形“{outcome}”建议的结果，保存前请核对。",
 };
 
 const en = {
@@ -627,6 +640,19 @@ const en = {
   'code.absent': "Person in charge absent",
   'code.refused': "Refused to sign",
   'code.unable': "Unable to sign",
+  'nav.sections': "Sections",
+  'sync.now': "Sync now",
+  'team.checked_yes': "checked in",
+  'team.checked_no': "not checked in",
+  'visit.actions': "This visit",
+  'sign.pad_hint': "Write with a finger or stylus inside the box; clear to start again.",
+  'sign.pad_empty': "Not signed yet",
+  'sign.pad_drawn': "Signed ({n} strokes)",
+  'home.rescue': "Export unsynced data (rescue)",
+  'home.rescue_help': "When this phone cannot sync: save every unverified event and photo as one file for an administrator to import.",
+  'home.rescue_done': "Rescue file saved: {n} events",
+  'home.rescue_empty': "Nothing unsynced",
+  'matter.result_proposed': "Proposed from the special outcome \u201c{outcome}\u201d: check it before saving.",
 };
 
 const DICTS = { zh, en };

@@ -6,7 +6,18 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 
 export function signPad({ id, label }) {
-  const canvas = h('canvas', { id, class: 'signpad', width: 640, height: 260, role: 'img', 'aria-label': label });
+  // Named by its visible label and described by how to use it and whether it holds a
+  // signature yet, so a screen reader user can hand the phone over knowing its state.
+  const canvas = h('canvas', {
+    id, class: 'signpad', width: 640, height: 260, role: 'img',
+    'aria-labelledby': `${id}-label`, 'aria-describedby': `${id}-hint ${id}-state`,
+  });
+  const state = h('span', { id: `${id}-state`, class: 'hint', 'aria-live': 'polite' }, t('sign.pad_empty'));
+  const drawn = () => strokes.filter((s) => s.length > 1).length;
+  const showState = () => {
+    const n = drawn();
+    state.textContent = n ? t('sign.pad_drawn', { n }) : t('sign.pad_empty');
+  };
   const strokes = [];
   let current = null;
   const started = Date.now();
@@ -44,15 +55,20 @@ export function signPad({ id, label }) {
     ctx.lineTo(b.x, b.y);
     ctx.stroke();
   });
-  const end = () => { current = null; };
+  const end = () => { if (current) showState(); current = null; };
   canvas.addEventListener('pointerup', end);
   canvas.addEventListener('pointercancel', end);
 
-  const clear = h('button', { type: 'button', class: 'secondary', onclick: () => { strokes.length = 0; blank(); } },
-    t('sign.clear'));
+  // Two pads can share a screen (subject and witness): each clear button names its pad.
+  const clear = h('button', {
+    type: 'button', class: 'secondary', id: `${id}-clear`, 'aria-label': `${t('sign.clear')} · ${label}`,
+    onclick: () => { strokes.length = 0; blank(); showState(); },
+  }, t('sign.clear'));
   return {
-    node: h('div', { class: 'signpad-box' }, h('span', { class: 'label' }, label), canvas, clear),
-    isEmpty: () => !strokes.some((s) => s.length > 1),
+    node: h('div', { class: 'signpad-box' },
+      h('span', { class: 'label', id: `${id}-label` }, label),
+      h('small', { class: 'hint', id: `${id}-hint` }, t('sign.pad_hint')), canvas, state, clear),
+    isEmpty: () => drawn() === 0,
     /** {png: Blob, strokes: Blob} — both become media of the signature event. */
     async blobs() {
       const png = await new Promise((resolve) => { canvas.toBlob(resolve, 'image/png'); });

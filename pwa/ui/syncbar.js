@@ -9,22 +9,24 @@ import { meta } from '../db.js';
 let bar = null;
 
 async function show() {
-  if (!bar?.isConnected) return;
+  // Read first, then check: the bar is created before the header puts it in the page.
   const st = await outbox.status().catch(() => null);
-  if (!st) return;
+  if (!st || !bar?.isConnected) return;
   const waiting = st.queued + st.uploading;
   bar.dataset.waiting = String(waiting);
   bar.dataset.rejected = String(st.rejected);
   bar.title = st.last_ok_ms ? t('sync.last_ok', { at: new Date(st.last_ok_ms).toLocaleString() }) : t('sync.never');
   fill(bar, waiting ? t('sync.waiting', { n: waiting }) : t('sync.all_verified'),
     st.rejected ? ` · ${t('sync.rejected_n', { n: st.rejected })}` : '');
+  // The name starts with what the button shows (WCAG 2.5.3) and says what pressing it does.
+  bar.setAttribute('aria-label', `${bar.textContent} · ${t('sync.now')}`);
 }
 
 outbox.changes.addEventListener('change', show);
 
 export function syncBar() {
   bar = h('button', {
-    id: 'sync-button', type: 'button', class: 'ghost sync',
+    id: 'sync-button', type: 'button', class: 'ghost sync', 'aria-label': t('sync.now'),
     onclick: async () => {
       bar.setAttribute('aria-busy', 'true');
       try { await outbox.sync(); } finally { bar.removeAttribute('aria-busy'); await show(); }

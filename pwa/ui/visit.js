@@ -33,7 +33,7 @@ export default async function visitScreen({ root, params: [visitId], me, go }) {
     h('p', { class: 'muted' }, `${pkg.info.task_name || pkg.info.task} · ${subject.id}`),
     status,
     subjectCard(pkg),
-    h('nav', { class: 'tiles' },
+    h('nav', { class: 'tiles', 'aria-label': t('visit.actions') },
       h('a', { class: 'tile', href: `${base}/credential`, id: 'show-credential' }, t('visit.credential')),
       h('a', { class: 'tile', href: `${base}/record`, id: 'open-record' }, t('visit.record')),
       isLeader(pkg, me) ? h('a', { class: 'tile', href: `${base}/team`, id: 'open-team' }, t('visit.team')) : null,

@@ -23,10 +23,12 @@ function row(v, status) {
   const state = h('span', { class: 'muted', 'data-downloaded': v.downloaded ? 'yes' : 'no' },
     v.downloaded ? t('visits.downloaded', { at: formatTime(v.fetched_ms ? new Date(v.fetched_ms).toISOString() : '') })
       : t('visits.not_downloaded'));
+  // Every row has an "open" and a "download": each names its visit through the row's heading.
+  const headingId = `visit-${v.visit}-name`;
   const open = h('a', { class: 'tile', href: `#/visit/${encodeURIComponent(v.visit)}`,
-    hidden: !v.downloaded }, t('visits.open'));
+    hidden: !v.downloaded, 'aria-describedby': headingId }, t('visits.open'));
   const get = h('button', {
-    type: 'button', class: 'secondary', 'data-visit': v.visit,
+    type: 'button', class: 'secondary', 'data-visit': v.visit, 'aria-describedby': headingId,
     onclick: (ev) => busy(ev.currentTarget, async () => {
       try {
         const pkg = await download(v.visit);
@@ -40,7 +42,7 @@ function row(v, status) {
     }),
   }, v.downloaded ? t('visits.refresh') : t('visits.download'));
   return h('li', { class: 'card visit-row', 'data-visit': v.visit },
-    h('h2', {}, v.subject_name || v.subject_id),
+    h('h2', { id: headingId }, v.subject_name || v.subject_id),
     h('p', { class: 'muted' }, `${v.task_name || v.task} · ${t('visits.order', { n: v.batch_order + 1 })}`
       + (v.leader ? ` · ${t('role.leader')}` : '')),
     state, open, get);
