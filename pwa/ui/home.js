@@ -5,8 +5,10 @@ import { t } from '../i18n.js';
 import * as session from '../session.js';
 import { keyForUser } from '../devicekey.js';
 import { meta } from '../db.js';
+import * as outbox from '../outbox.js';
+import { exportUnsynced, fileName } from '../bundle.js';
 import { autoSync } from './syncbar.js';
-import { busy, roleName, showError, statusLine } from './common.js';
+import { busy, roleName, showError, showInfo, statusLine } from './common.js';
 
 const STAFF_TILES = [
   ['#/directory/subjects', 'tile.subjects'],
@@ -39,10 +41,11 @@ export default async function home({ root, me, go }) {
         h('dd', { id: 'me-department' }, me.department_name || t('home.no_department')),
         h('dt', {}, t('home.storage')), storage,
         h('dt', {}, t('home.device_key')), device)),
-    h('nav', { class: 'tiles', 'aria-label': t('app.title') },
+    h('nav', { class: 'tiles', 'aria-label': t('nav.sections') },
       me.inspector_code || !staff ? h('a', { class: 'tile', href: '#/visits', id: 'tile-visits' }, t('tile.visits')) : null,
       staff ? STAFF_TILES.map(([href, key]) => h('a', { class: 'tile', href }, t(key))) : null),
     autoSyncSwitch(),
+    rescueButton(me, status),
     h('button', { id: 'signout', type: 'button', class: 'secondary', onclick: signOut },
       t('home.signout')),
     status,
@@ -73,4 +76,33 @@ function autoSyncSwitch() {
   });
   meta.get('autosync').then((v) => { box.checked = v !== false; }).catch(() => {});
   return h('label', { class: 'check-row' }, box, h('span', {}, t('home.autosync')));
+}
+
+/** The rescue (docs/bundle.md): everything the server has not verified, saved as one file for
+ * `onevisit import-bundle` when this phone cannot sync (broken network, server unreachable). */
+function rescueButton(me, status) {
+  const help = h('small', { class: 'hint', id: 'rescue-help' }, t('home.rescue_help'));
+  const button = h('button', {
+    id: 'rescue-export', type: 'button', class: 'secondary', 'aria-describedby': 'rescue-help',
+    onclick: (ev) => busy(ev.currentTarget, async () => {
+      try {
+        const st = await outbox.status();
+        const n = st.queued + st.uploading + st.rejected;
+        if (!n) return showInfo(status, t('home.rescue_empty'));
+        const key = await keyForUser(me.id).catch(() => null);
+        const blob = await exportUnsynced();
+        const url = URL.createObjectURL(blob);
+        const a = h('a', { href: url, download: fileName('rescue', key?.device_id ?? '') });
+        document.body.append(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60_000);
+        showInfo(status, t('home.rescue_done', { n }), 'ok');
+      } catch (err) {
+        showError(status, err);
+      }
+      return undefined;
+    }),
+  }, t('home.rescue'));
+  return h('div', { class: 'rescue' }, button, help);
 }

@@ -35,9 +35,9 @@ export default async function matterScreen({ root, params: [visitId, code], me, 
     mine ? null : h('p', { class: 'status info' }, t('matter.read_only')),
     status,
     h('ol', { class: 'items', id: 'items' }, matter.items.map((item) => itemRow({
-      pkg, visitId, me, code, item, mine, say, status, progress, guide: (info.items ?? [])[item.position],
+      root, pkg, visitId, me, code, item, mine, say, status, progress, redraw, guide: (info.items ?? [])[item.position],
     }))),
-    resultCard({ pkg, matter, mine, say, record: async (body) => {
+    resultCard({ pkg, matter, mine, say, outcome: latestOutcome(state), record: async (body) => {
       await act(me, visitId, 'matter_result', body);
       showInfo(status, t('field.saved'), 'ok');
       await redraw();
@@ -46,7 +46,7 @@ export default async function matterScreen({ root, params: [visitId, code], me, 
   return undefined;
 }
 
-function itemRow({ pkg, visitId, me, code, item, mine, say, status, progress, guide }) {
+function itemRow({ root, pkg, visitId, me, code, item, mine, say, status, progress, guide, redraw }) {
   const myAnswer = item.answers.find((a) => a.actor === me.id);
   const name = `item-${item.position}`;
   const note = h('textarea', { rows: 2, maxlength: 20000, id: `${name}-note`, value: myAnswer?.note ?? '' });
@@ -66,6 +66,14 @@ function itemRow({ pkg, visitId, me, code, item, mine, say, status, progress, gu
       const started = performance.now();
       await act(me, visitId, 'item_result', body);
       performance.measure('onevisit.tick', { start: started, end: performance.now() });
+      if (item.conflict.length) {
+        // This answer may settle the disagreement (or not): show the item as it now stands,
+        // and keep the focus on the answer just given.
+        await redraw();
+        root.querySelector(`li[data-item='${item.position}'] input:checked`)?.focus();
+        showInfo(root.querySelector('#matter-status'), t('item.saved', { n: item.position + 1 }), 'ok');
+        return;
+      }
       fill(shown, t(`item.${result}`));
       showInfo(status, t('item.saved', { n: item.position + 1 }), 'ok');
       if (!myAnswer && !item.answers.length) {
@@ -76,7 +84,10 @@ function itemRow({ pkg, visitId, me, code, item, mine, say, status, progress, gu
       say(err);
     }
   };
-  const choices = h('div', { class: 'choices', role: 'radiogroup', 'aria-label': item.text },
+  // The group is named by the item's own text (number included), the answer saved so far
+  // describes it.
+  const choices = h('div', { class: 'choices', role: 'radiogroup', 'aria-labelledby': `${name}-text`,
+    'aria-describedby': `${name}-state` },
     RESULTS.map((r) => h('label', { class: `choice ${r}` },
       h('input', {
         type: 'radio', name, value: r, disabled: !mine, checked: myAnswer?.result === r,
@@ -84,7 +95,7 @@ function itemRow({ pkg, visitId, me, code, item, mine, say, status, progress, gu
       }),
       h('span', {}, t(`item.${r}`)))));
   return h('li', { class: 'card item', 'data-item': item.position },
-    h('p', { class: 'item-text' }, h('strong', {}, `${item.position + 1}. `), item.text),
+    h('p', { class: 'item-text', id: `${name}-text` }, h('strong', {}, `${item.position + 1}. `), item.text),
     guide?.legal_basis ? h('p', { class: 'muted' }, guide.legal_basis) : null,
     shown,
     item.conflict.length ? h('p', { class: 'alert', role: 'alert', 'data-conflict': 'yes' },
@@ -110,8 +121,20 @@ function stateText(pkg, item) {
 
 const memberName = (pkg, actor) => pkg.info.members.find((m) => m.actor === actor)?.name ?? actor;
 
-function resultCard({ pkg, matter, mine, say, record }) {
-  const code = codeSelect(pkg, 'result_codes', { id: 'result-code', value: matter.result_code ?? '' });
+/** The special outcome in force (the latest not corrected), or null. */
+function latestOutcome(state) {
+  const live = state.special_outcomes.filter((s) => !s.corrected_by);
+  return live.reduce((a, b) => (!a || b.at >= a.at ? b : a), null);
+}
+
+function resultCard({ pkg, matter, mine, say, outcome, record }) {
+  // After a special outcome (查无下落, 已注销…) every matter gets the national result code it
+  // leads to (package codes.special_outcome_result): proposed, not recorded, while the matter
+  // has no result yet — the inspector still saves it as a matter_result.
+  const proposed = !matter.result_code && !matter.result_conflict.length && outcome
+    ? pkg.codes?.special_outcome_result?.[outcome.code] ?? '' : '';
+  const code = codeSelect(pkg, 'result_codes', { id: 'result-code', value: matter.result_code ?? proposed });
+  if (proposed) code.dataset.proposed = proposed;
   const disposition = codeSelect(pkg, 'dispositions', { id: 'result-disposition', required: false,
     value: matter.disposition ?? '' });
   const note = h('textarea', { id: 'result-note', rows: 2, maxlength: 20000, value: matter.note ?? '' });
@@ -119,7 +142,9 @@ function resultCard({ pkg, matter, mine, say, record }) {
     h('h2', {}, t('matter.result')),
     h('p', { id: 'result-current' }, matter.result_code ? codeLabel(pkg, 'result_codes', matter.result_code)
       : matter.result_conflict.length ? t('matter.result_conflict') : t('matter.no_result')),
-    mine ? [field(t('matter.result_code'), code), field(t('matter.disposition'), disposition),
+    mine ? [field(t('matter.result_code'), code,
+      proposed ? t('matter.result_proposed', { outcome: codeLabel(pkg, 'special_outcomes', outcome.code) }) : null),
+    field(t('matter.disposition'), disposition),
       field(t('item.note'), note),
       h('button', {
         type: 'button', id: 'result-save',

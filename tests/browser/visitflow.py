@@ -35,9 +35,11 @@ __all__ = [
     "check_in",
     "confirm",
     "download",
+    "draw",
     "export",
     "import_files",
     "jpeg",
+    "reopen",
     "short_code",
     "sign",
     "synced",
@@ -123,6 +125,16 @@ async def team(make_tab, *, size: int = 3) -> tuple[Visit, list[Inspector]]:
     )  # fmt: skip
     visit = await create_visit(task_id=task, subject_id=subject, members=members)
     return Visit(visit, {dep_a: matter_a, dep_b: matter_b}, subject), people
+
+
+async def reopen(i: Inspector, hash_route: str) -> None:
+    """Open a screen freshly drawn: going to the hash the page already shows fires no
+    hashchange, so the screen would keep what it drew before (reload instead)."""
+    page = i.tab.page
+    if page.url.endswith(hash_route):
+        await page.reload()
+    else:
+        await i.tab.open(hash_route)
 
 
 def jpeg(path: Path) -> Path:
