@@ -367,25 +367,33 @@ export function appendEvent(key, { actor, visit, type, body, at, mono, session, 
   // One writer per device chain, across tabs too (Web Locks), so seq stays gapless. The
   // compare-and-set in db.js catches any writer that slips past (chain.fork).
   return withLock(`onevisit-chain:${device}`, async () => {
-    const head = await chainHead(device);
-    const env = nextEnvelope({ device, actor, visit, type, body, at, head, mono, session, anchor });
-    const bytes = canonicalEvidence(env);
-    // The server refuses a larger envelope (event.too_large); bodies reference media by hash.
-    if (bytes.length > MAX_ENVELOPE_BYTES) {
-      fail('event.too_large', `envelope of ${bytes.length} bytes, over ${MAX_ENVELOPE_BYTES}`);
+    // The head this tab wrote last saves a read per tick; if another tab (or the outbox's
+    // re-signing) moved it since, the compare-and-set fails and we sign again on the stored one.
+    for (let attempt = 0; ; attempt++) {
+      const head = attempt === 0 && lastHeads.has(device) ? lastHeads.get(device) : await chainHead(device);
+      const env = nextEnvelope({ device, actor, visit, type, body, at, head, mono, session, anchor });
+      const bytes = canonicalEvidence(env);
+      // The server refuses a larger envelope (event.too_large); bodies reference media by hash.
+      if (bytes.length > MAX_ENVELOPE_BYTES) {
+        fail('event.too_large', `envelope of ${bytes.length} bytes, over ${MAX_ENVELOPE_BYTES}`);
+      }
+      parseEvent(bytes); // never sign what the server would refuse as malformed
+      const hash = await eventHash(bytes);
+      const sig = await signEnvelope(key.privateKey, bytes);
+      const envelope = new TextDecoder().decode(bytes);
+      const signed = { envelope, bytes, sig, id: env.id, hash, seq: env.seq };
+      const to = { device, seq: env.seq, hash };
+      if (await heads.advance(head, to, keep(signed))) {
+        lastHeads.set(device, to);
+        return signed;
+      }
+      lastHeads.delete(device);
+      if (attempt > 0) fail('chain.fork', `the head of ${device} moved while seq ${env.seq} was signed`);
     }
-    parseEvent(bytes); // never sign what the server would refuse as malformed
-    const hash = await eventHash(bytes);
-    const sig = await signEnvelope(key.privateKey, bytes);
-    const envelope = new TextDecoder().decode(bytes);
-    const signed = { envelope, bytes, sig, id: env.id, hash, seq: env.seq };
-    const to = { device, seq: env.seq, hash };
-    if (!(await heads.advance(head, to, keep(signed)))) {
-      fail('chain.fork', `the head of ${device} moved while seq ${env.seq} was signed`);
-    }
-    return signed;
   });
 }
+
+const lastHeads = new Map(); // device → the head this tab last wrote
 
 const queues = new Map();
 function withLock(name, fn) {

@@ -49,21 +49,50 @@ export async function download(visitId) {
 /** The downloaded package of a visit, or null. `info` is its VisitInfo JSON. */
 export const packageOf = (visitId) => visits.get(visitId).then((row) => row ?? null);
 
-/** This user's registered device key on this phone (signs every event), or null. */
-export const deviceKey = (me) => keyForUser(me.id);
+/** This user's registered device key on this phone (signs every event), or null. Kept in
+ * memory once found: a tick should not read every key record again. */
+const keyOf = new Map();
+export async function deviceKey(me) {
+  if (!keyOf.has(me.id)) {
+    const key = await keyForUser(me.id);
+    if (!key) return null;
+    keyOf.set(me.id, key);
+  }
+  return keyOf.get(me.id);
+}
+
+// The anchor: the latest checkpoint this phone saw (the event was made after the log had that
+// size). Re-read at most every half minute: an older checkpoint is still a true lower bound.
+let anchorAt = 0;
+let anchor;
+async function currentAnchor() {
+  if (Date.now() - anchorAt > 30_000) {
+    const held = await meta.get('checkpoint');
+    anchor = held ? { size: held.size, root: held.root } : undefined;
+    anchorAt = Date.now();
+  }
+  return anchor;
+}
+
+// Ticks come in bursts: one sync a moment after the last of them, not one per tick — and
+// none when the user switched automatic sync off (then only the sync button sends).
+let syncTimer = null;
+function syncSoon() {
+  clearTimeout(syncTimer);
+  syncTimer = setTimeout(async () => {
+    if ((await meta.get('autosync').catch(() => true)) !== false) outbox.sync();
+  }, 1_500);
+}
 
 /** Sign one event of the visit with the user's device key and queue it for sync. */
 export async function act(me, visitId, type, body) {
   const key = await deviceKey(me);
   if (!key) throw Object.assign(new Error('no device key on this phone'), { code: 'device.missing' });
-  const held = await meta.get('checkpoint');
   const signed = await outbox.record(key, {
     actor: me.id, visit: visitId, type, body, at: Date.now(),
-    mono: Math.floor(performance.now()), session: SESSION_ID,
-    // The latest checkpoint this phone saw: the event was made after the log had that size.
-    anchor: held ? { size: held.size, root: held.root } : undefined,
+    mono: Math.floor(performance.now()), session: SESSION_ID, anchor: await currentAnchor(),
   });
-  outbox.sync(); // at once when online; the outbox backs off by itself otherwise
+  syncSoon(); // when online; the outbox backs off by itself otherwise
   return signed;
 }
 
