@@ -17,6 +17,9 @@
 //   re-signed onto the chain without it (docs/sync.md "Recovering from a rejection").
 // - Triggers: start() syncs now, on `online`, and after failures with exponential backoff and
 //   jitter (capped). navigator.onLine is never taken as a success: only an answer is.
+// - After a run, reportBacklog() tells the server how many of the signed-in user's device's
+//   events are still unverified here, per visit (docs/visits.md "Team view"): not awaited by
+//   sync(), one request at most, failures ignored — it never delays or breaks a sync.
 
 import { api, ApiError } from './api.js';
 import {
@@ -88,7 +91,8 @@ export const rejected = () => rows.inState('rejected');
 let running = null;
 
 /** Upload pending media, then send what is queued. Resolves {sent, verified, duplicate,
- * rejected, waiting (devices), error: code|null, media: uploadPending()'s answer};
+ * rejected, waiting (devices), error: code|null, reached (a request was answered),
+ * media: uploadPending()'s answer};
  * network, server and log failures are answered (and remembered for status()), not thrown. */
 export function sync() {
   running ??= lock('onevisit-outbox', run).finally(() => { running = null; });
@@ -96,7 +100,7 @@ export function sync() {
 }
 
 async function run() {
-  const out = { sent: 0, verified: 0, duplicate: 0, rejected: 0, waiting: [], error: null };
+  const out = { sent: 0, verified: 0, duplicate: 0, rejected: 0, waiting: [], error: null, reached: false };
   // Events go even when some media could not: those not naming them are accepted, the others
   // answer media.not_uploaded and wait for a later run.
   out.media = await uploadPending();
@@ -114,6 +118,7 @@ async function run() {
       let answer;
       try {
         answer = await post(batch);
+        out.reached = true;
       } finally {
         // Whatever happens next, nothing stays 'uploading'; apply() overwrites what it settles.
         await rows.putAll(batch.map((r) => ({ ...r, state: 'queued' })));
@@ -129,6 +134,7 @@ async function run() {
   }
   out.waiting = [...waiting];
   await settle(out);
+  lastReport = reportBacklog(out).catch(() => false); // not awaited: never delays the sync
   return out;
 }
 
@@ -336,6 +342,45 @@ async function resign(device, bad, deadRows) {
     // Back to seq 0 (all zeros) when the very first event was rejected: the next is seq 1 again.
     return heads.advance(head, { device, seq: prev.seq, hash: prev.hash }, rewritten);
   });
+}
+
+// --- backlog report (docs/visits.md "Team view") ----------------------------------------------
+// Operational state for the group's leader, not evidence: the latest report replaces the last.
+let lastReport = Promise.resolve(false);
+/** The last run's report: resolves true if one was delivered, false if none was (tests). */
+export const reported = () => lastReport;
+
+/** After a run, POST /api/devices/{device}/status {pending, visits, rejected, last_ok_ms} for
+ * the signed-in user's device key on this phone (only its owner may). Sent when the run reached
+ * the server, or when the last report was not delivered or no longer holds — so a report lost
+ * to a dead zone is made good by the next run even if that run had nothing to send. */
+async function reportBacklog(out) {
+  if (!out.reached && out.error === 'network.unreachable') return false;
+  const me = await meta.get('last_user');
+  const key = me?.id ? (await keys.all()).find((k) => k.registered && k.user_id === me.id) : null;
+  if (!key) return false;
+  const device = key.device_id;
+  const mine = (state) => rows.inState(state).then((list) => list.filter((r) => r.device === device));
+  const pending = [...(await mine('queued')), ...(await mine('uploading'))];
+  const visits = {};
+  for (const r of pending) if (r.visit) visits[r.visit] = (visits[r.visit] ?? 0) + 1;
+  const st = (await meta.get('outbox_status')) ?? {};
+  const body = { pending: pending.length, visits, rejected: (await mine('rejected')).length,
+    last_ok_ms: st.last_ok_ms ?? null };
+  const last = await meta.get('backlog_report');
+  // last_ok_ms moves with every clean run, even one that sent nothing: compare the counts only
+  const counts = (b) => JSON.stringify([b.pending, b.visits, b.rejected]);
+  const same = last?.device === device && counts(last.body) === counts(body);
+  if (!out.reached && same && last.delivered) return false;
+  let delivered = false;
+  try {
+    await api(`/api/devices/${device}/status`, { method: 'POST', json: body });
+    delivered = true;
+  } catch {
+    // ignored: the next run reports again
+  }
+  await meta.set('backlog_report', { device, body, delivered, at: Date.now() });
+  return delivered;
 }
 
 // --- triggers and backoff ---------------------------------------------------------------------

@@ -341,6 +341,10 @@ async def world(as_role, sign_in) -> World:
             "sha256": "cd" * 32, "size": 10, "mime": "image/jpeg", "purpose": "photo",
         },
         ("POST", "/api/sync"): {"events": [{"envelope": "{}", "sig": "c2ln"}]},
+        ("POST", "/api/devices/{device_id:str}/status"): {
+            "pending": 1, "visits": {visit: 1}, "rejected": 0, "last_ok_ms": 1764000000000,
+        },
+        ("POST", "/api/visits/{visit_id:str}/close"): {"record_hash": HEX64},
     }  # fmt: skip
     paths = {
         "user_id": user.id, "token": "x", "device_id": "ab" * 32, "code": codes[1],

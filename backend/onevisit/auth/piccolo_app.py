@@ -16,6 +16,7 @@ APP_CONFIG = AppConfig(
         tables.WebAuthnChallenge,
         tables.DeviceKey,
         tables.Session,
+        tables.DeviceStatus,
     ],
     migration_dependencies=["onevisit.directory.piccolo_app"],
     commands=[],

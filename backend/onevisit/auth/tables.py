@@ -3,6 +3,7 @@
 from piccolo.columns import (
     JSON,
     UUID,
+    BigInt,
     Boolean,
     Bytea,
     ForeignKey,
@@ -95,3 +96,17 @@ class Session(Table, tablename="session"):
     expires_at = Timestamptz()
     ended_at = Timestamptz(null=True, default=None)
     user_agent = Text(default="")
+
+
+class DeviceStatus(Table, tablename="device_status"):
+    """A phone's latest backlog report (docs/visits.md "Team view"): how many of this device's
+    signed events its outbox still holds unverified, per visit. Operational state, not
+    evidence: one row per device, overwritten by each report (never in the evidence store)."""
+
+    device_id = Varchar(length=64, unique=True)  # a device_key.device_id
+    app_user = ForeignKey(references=User, on_delete=RESTRICT, index=True)  # its owner
+    pending = Integer(default=0)  # queued or uploading rows, all visits and none
+    rejected = Integer(default=0)  # rows rejected for good (never to arrive), shown only
+    visits = JSON(default={})  # {"<visit id>": pending rows of that visit}
+    last_ok_ms = BigInt(null=True, default=None)  # the phone's last sync that got an answer
+    reported_ms = BigInt()  # server time of the report
