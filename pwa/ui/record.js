@@ -27,6 +27,9 @@ export default async function recordScreen({ root, params: [visitId], me, go }) 
     await redraw();
   };
   const signedOff = (state.signature && !state.signature.stale) || (state.refusal && !state.refusal.stale);
+  // 002:21: when the inspection could not proceed (unreachable, deregistered…) the evidence forms
+  // the result and there may be nobody to sign: the inspectors confirm the record as it is.
+  const confirmable = signedOff || state.special_outcomes.length > 0;
 
   fill(root,
     title(t('record.title')),
@@ -37,7 +40,7 @@ export default async function recordScreen({ root, params: [visitId], me, go }) 
     problems(state),
     recordView(pkg, record),
     signedOff ? actsDone(pkg, state) : [signatureCard(visitId, hash, save, say), refusalCard(pkg, visitId, hash, save, say)],
-    confirmCard({ state, me, hash, signedOff, save, say, visitId }),
+    confirmCard({ state, me, hash, signedOff: confirmable, save, say, visitId }),
     h('a', { class: 'tile', href: `#/visit/${encodeURIComponent(visitId)}` }, t('matter.back')));
   return undefined;
 }

@@ -98,9 +98,17 @@ async def test_joint_visit_offline_from_check_in_to_confirmation(make_tab, tmp_p
     report = await verify_all()
     assert report.ok, report
 
-    # the leader's view shows what the server holds from each member
+    # the leader's view shows what the server holds from each member (items and matter results),
+    # that no phone reports anything unsynced, that all confirmed — and the leader closes the visit
     await leader.tab.open(f"#/visit/{visit.id}/team")
-    for i, n in ((leader, 2), (mate, 1), (other, 2)):
-        await expect(
-            page.locator(f"#team-members tr[data-actor='{i.user}'] td").nth(2)
-        ).to_have_text(str(n))
+    for i, n in ((leader, 3), (mate, 1), (other, 3)):
+        cells = page.locator(f"#team-members tr[data-actor='{i.user}'] td")
+        await expect(cells.nth(2)).to_have_text(str(n))
+        await expect(cells.nth(4)).to_have_attribute("data-pending", "0")
+        await expect(cells.nth(5)).to_have_text("已确认")
+    await expect(page.locator("#team-reasons")).to_have_count(0)
+    await page.click("#team-close-button")
+    await expect(page.locator("#team-closed")).to_contain_text(leader.code)  # directory name
+    closed = await visit_view(visit_id=visit.id, caller=ADMIN)
+    assert closed.record_hash == view.record_hash  # closing changes neither state nor record
+    assert (await verify_all()).ok

@@ -104,6 +104,22 @@ def test_closable_once_refused_confirmed_by_everyone_present_and_synced():
     assert reason_codes(view(s, status="closed")) == ["visit.closed"]
 
 
+def test_a_special_outcome_needs_no_signature_but_everyones_confirmation():
+    # 002:21: the business is not at its address — nobody can sign or refuse; the evidence
+    # forms the result, and the inspectors present confirm the record as it is
+    s = Scene()
+    s.add("u1", "checkin", near())
+    s.add("u2", "checkin", near())
+    s.add("u1", "special_outcome", {"code": "unreachable", "text": "登记住所已拆迁，现场无人"})
+    v = view(s)
+    assert "visit.not_signed" not in reason_codes(v)
+    assert reason_codes(v) == ["visit.unconfirmed"]
+    current = s.state().record_hash
+    for actor in ("u1", "u2"):
+        confirm(s, actor, current)
+    assert view(s)["closable"] is True
+
+
 def test_a_conflict_blocks_closing_and_shows_the_answers():
     s = full_visit()
     s.item("u2", "SC-01", 0, "non_compliant", "未悬挂")  # u1 said compliant

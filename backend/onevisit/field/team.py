@@ -245,7 +245,10 @@ def assess(
     if status == CLOSED:
         reasons.append(_reason("visit.closed"))
     else:
-        if not ((sig and not sig.stale) or (ref and not ref.stale)):
+        # 002:21: where the inspection could not proceed (unreachable, deregistered…), the
+        # evidence forms the result directly and there is nobody to sign or refuse.
+        special = bool(state.special_outcomes)
+        if not ((sig and not sig.stale) or (ref and not ref.stale) or special):
             what = "stale" if (sig or ref) else "missing"
             reasons.append(_reason("visit.not_signed", what, signature=what))
         unconfirmed = [
