@@ -214,3 +214,67 @@ def test_region_and_industry_codes(field, cell, clean):
         from onevisit.directory.records import SUBJECT_FIELDS
 
         assert clean_subject(values)[SUBJECT_FIELDS.index(field)] == clean
+
+
+def test_whitespace_list_is_what_strip_removes():
+    from onevisit.directory.tabular import _WHITESPACE
+
+    want = "".join(c for c in map(chr, range(0x110000)) if c.isspace() and c not in "\r\n")
+    assert want == _WHITESPACE
+
+
+def test_simple_csv_reads_as_the_csv_module():
+    """Texts without quotes are read column by column (tabular._simple_csv); the table must be
+    the csv module's reading, cell for cell: stripped, blank rows skipped with their line
+    numbers kept, formula escapes dropped — or the csv module reads it (None)."""
+    import csv
+    import io
+    import random
+
+    from onevisit.directory.tabular import _csv_unescape, _simple_csv
+
+    def by_csv_module(text):
+        rows = [list(map(str.strip, r)) for r in csv.reader(io.StringIO(text, newline=""))]
+        rows = [list(map(_csv_unescape, r)) for r in rows]
+        header = [c.strip().lstrip("\ufeff") for c in rows[0]]
+        return header, [(n, r) for n, r in enumerate(rows[1:], start=2) if any(r)]
+
+    pool = ["a", "中", ",", " ", "\u3000", "\t", "\n", "\r\n", "\r", "\x1f", "\xa0", "1", "'",
+            "=", "\x0b", "\x1c", ",,", "\n,,\n", "\n\n"]  # fmt: skip
+    rng = random.Random(7)
+    simple = 0
+    for _ in range(20000):
+        head = rng.choice(["h1,h2\n", "h\n", "a,b,c\r\n", "\ufeffx,y\n"])
+        text = head + "".join(rng.choice(pool) for _ in range(rng.randint(1, 20)))
+        table = _simple_csv(text)
+        if table is None:
+            continue
+        simple += 1
+        assert (table.header, table.rows) == by_csv_module(text), repr(text)
+        assert table.columns == [list(c) for c in zip(*(c for _, c in table.rows), strict=True)]
+    assert simple > 2000
+
+
+def test_read_table_rows_and_columns_agree():
+    for data in (b"a,b\n1,2\n,\n3,4\n", b'a,b\n"1",2\n,\n3,4\n'):  # simple, then by csv module
+        table = read_table(data, "x.csv")
+        assert table.numbers == [2, 4]
+        assert [list(c) for c in table.columns] == [["1", "3"], ["2", "4"]]
+
+
+def test_all_valid_uscc_is_is_valid_uscc_over_a_column():
+    import random
+
+    rng = random.Random(3210)
+    alphabet = uscc.USCC_ALPHABET
+    for _ in range(5000):
+        codes = []
+        for _ in range(rng.randint(1, 4)):
+            body = rng.choice("123456789ANYB") + rng.choice(alphabet + "Ia")
+            body += "".join(rng.choice("0123456789") for _ in range(6))
+            body += "".join(rng.choice(alphabet + "OZ ") for _ in range(9))
+            body = body if rng.random() < 0.9 else body[: rng.randint(10, 17)]
+            check = uscc._check_char(body) if len(body) == 17 and body.strip(alphabet) == "" else ""
+            codes.append(body + (check if rng.random() < 0.8 and check else rng.choice(alphabet)))
+        assert uscc.all_valid_uscc(codes) == all(map(uscc.is_valid_uscc, codes)), codes
+    assert not uscc.all_valid_uscc([])

@@ -19,7 +19,6 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
-from itertools import zip_longest
 from typing import Any
 
 from onevisit.directory import fields as F
@@ -32,6 +31,7 @@ from onevisit.directory.records import (
     SUBJECT_FIELDS,
     SUBJECT_TEXTS,
     FieldErrors,
+    RecordColumns,
     clean_inspector,
     clean_matter,
     clean_subject,
@@ -40,6 +40,7 @@ from onevisit.directory.schemas import ImportResult
 from onevisit.directory.subjects import write_subjects
 from onevisit.directory.tables import Inspector
 from onevisit.directory.tabular import Table, read_table
+from onevisit.directory.uscc import IdKind, all_valid_uscc
 from onevisit.errors import CATALOGUE, AppError
 
 __all__ = ["import_file", "parse_subjects"]
@@ -110,6 +111,7 @@ def _active(errors: list[F.FieldError], cell: str) -> bool:
 
 
 _BAD = object()  # the checked value of a cell that failed its check
+_USCC = IdKind.uscc.value
 _LAT_LON = ("lat_e6", "lon_e6")
 
 
@@ -186,8 +188,9 @@ def _pair(lat: Any, lon: Any) -> Any:
     return F.check_e6(lat, lon)
 
 
-def parse_subjects(table: Table) -> tuple[list[tuple], list[str], _Rows]:
-    """Pure: (clean records, fields the file does not carry, row errors).
+def parse_subjects(table: Table) -> tuple[Sequence[tuple], list[str], _Rows]:
+    """Pure: (clean records, fields the file does not carry, row errors); the records of a clean
+    file are RecordColumns.
 
     Column by column, each distinct cell checked once by the checks of clean_subject; a row
     with any failed cell is then cleaned again on its own (clean_subject on the whole row), which
@@ -209,9 +212,8 @@ def parse_subjects(table: Table) -> tuple[list[tuple], list[str], _Rows]:
         "last_inspected": _date_cell,
         "tags": F.parse_list,
     }
-    numbers = [number for number, _ in table.rows]
-    # The file's columns (short rows padded); an absent column is blank
-    columns = list(zip_longest(*(cells for _, cells in table.rows), fillvalue=""))
+    numbers = table.numbers
+    columns = table.columns  # short rows padded; an absent column is blank
     blank = ("",) * len(numbers)
     at = dict(colmap)
     if degrees:
@@ -233,6 +235,10 @@ def parse_subjects(table: Table) -> tuple[list[tuple], list[str], _Rows]:
         elif check is not None:
             check = _compose(check, parsers.get(field))
             checked[field], bad = _check_column(check, cells_of[field])
+        elif field == "subject_id" and all_valid_uscc(cells_of[field]):
+            # the usual file: canonical USCCs only, valid whatever the kind
+            checked["subject_id"] = list(cells_of[field])
+            checked["id_kind"], bad = [_USCC] * len(numbers), False
         elif field == "subject_id":  # after the kind, which it depends on
             ids = checked["subject_id"] = list(map(F.normalise_subject_id, cells_of[field]))
             check_id = partial(F.check_subject_id, "subject_id")
@@ -245,14 +251,14 @@ def parse_subjects(table: Table) -> tuple[list[tuple], list[str], _Rows]:
                 lat = [_BAD if p is _BAD else v for v, p in zip(lat, pairs, strict=True)]
             checked["lat_e6"], checked["lon_e6"] = lat, lon
         failed = failed or bad
-    records = list(zip(*(checked[f] for f in SUBJECT_FIELDS), strict=True))
+    if not failed and len(set(checked["subject_id"])) == len(numbers):  # all valid, no duplicate
+        return RecordColumns([checked[f] for f in SUBJECT_FIELDS]), keep, rows
+    records: list[tuple | None] = list(zip(*(checked[f] for f in SUBJECT_FIELDS), strict=True))
     if failed:  # rows with a failed cell: all their errors, from clean_subject on the whole row
         for i, record in enumerate(records):
-            if _BAD in record:
+            if _BAD in record:  # type: ignore[operator]
                 cells = {f: cells_of[f][i] for f in cells_of}
                 records[i] = _subject_row(rows, numbers[i], cells, parsers)
-    elif len(set(checked["subject_id"])) == len(records):  # all valid, no duplicate
-        return records, keep, rows
 
     seen: dict[str, int] = {}
     unique: list[tuple] = []

@@ -8,7 +8,7 @@ is copied to `subject_history` (append-only, guarded by triggers), and the batch
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
@@ -18,7 +18,7 @@ from piccolo.columns.combination import WhereRaw
 from onevisit.bulk import bulk_update, fetch_by_keys
 from onevisit.db import bulk_insert, is_sqlite, write_transaction
 from onevisit.directory.fields import normalise_subject_id
-from onevisit.directory.records import SUBJECT_FIELDS, clean_subject
+from onevisit.directory.records import SUBJECT_FIELDS, RecordColumns, clean_subject
 from onevisit.directory.revisions import latest_revision, new_revision
 from onevisit.directory.schemas import (
     ImportResult,
@@ -69,7 +69,11 @@ def _stored_rows(records: Sequence[tuple], *extra: Any) -> list[tuple]:
     writes 100,000 of these."""
     if not records:
         return []
-    columns: list[Any] = list(zip(*records, strict=True))
+    columns: list[Any]
+    if isinstance(records, RecordColumns):
+        columns = list(records.columns)
+    else:
+        columns = list(zip(*records, strict=True))
     columns[_TAGS] = list(map(_tags_json, columns[_TAGS]))
     return list(zip(*columns, *(repeat(v, len(records)) for v in extra), strict=True))
 
@@ -101,34 +105,16 @@ async def write_subjects(
     keep_idx = [SUBJECT_FIELDS.index(f) for f in keep]
     now = datetime.now(UTC)
     async with write_transaction():
-        stored = await fetch_by_keys(
-            "subject", SUBJECT_COLUMNS, "subject_id", [r[0] for r in records]
-        )
+        ids = records.columns[0] if isinstance(records, RecordColumns) else [r[0] for r in records]
+        stored = await fetch_by_keys("subject", SUBJECT_COLUMNS, "subject_id", ids)
         existing = {row[0]: row for row in stored}
         if expect == "new" and existing:
             raise AppError("subject.exists", subject_id=next(iter(existing)))
-        new: list[tuple] = []
-        changed: list[tuple[tuple, tuple]] = []
-        unchanged = 0
-        for record in records:
-            old = existing.get(record[0])
-            if old is None:
-                if expect == "existing":
-                    raise AppError("subject.unknown", subject_id=record[0])
-                new.append(record)
-                continue
-            if version is not None and old[_N] != version:
-                raise AppError("subject.stale", current_version=old[_N], given_version=version)
-            old_fields = _fields_of(old)
-            if keep_idx:
-                merged = list(record)
-                for i in keep_idx:
-                    merged[i] = old_fields[i]
-                record = tuple(merged)
-            if record == old_fields:
-                unchanged += 1
-            else:
-                changed.append((record, old))
+        new: Sequence[tuple]
+        if not existing and expect != "existing":  # all new (a first import): as they are
+            new, changed, unchanged = records, [], 0
+        else:
+            new, changed, unchanged = _compare(records, existing, keep_idx, expect, version)
         if not new and not changed:
             return ImportResult(
                 revision=await latest_revision(), created=0, updated=0, unchanged=unchanged
@@ -152,6 +138,39 @@ async def write_subjects(
     return ImportResult(
         revision=revision, created=len(new), updated=len(changed), unchanged=unchanged
     )
+
+
+def _compare(
+    records: Iterable[tuple],
+    existing: dict[str, tuple],
+    keep_idx: list[int],
+    expect: str,
+    version: int | None,
+) -> tuple[list[tuple], list[tuple[tuple, tuple]], int]:
+    """(new records, (record, stored row) of changed ones, number unchanged)."""
+    new: list[tuple] = []
+    changed: list[tuple[tuple, tuple]] = []
+    unchanged = 0
+    for record in records:
+        old = existing.get(record[0])
+        if old is None:
+            if expect == "existing":
+                raise AppError("subject.unknown", subject_id=record[0])
+            new.append(record)
+            continue
+        if version is not None and old[_N] != version:
+            raise AppError("subject.stale", current_version=old[_N], given_version=version)
+        old_fields = _fields_of(old)
+        if keep_idx:
+            merged = list(record)
+            for i in keep_idx:
+                merged[i] = old_fields[i]
+            record = tuple(merged)
+        if record == old_fields:
+            unchanged += 1
+        else:
+            changed.append((record, old))
+    return new, changed, unchanged
 
 
 async def create_subject(*, data: SubjectIn, actor: str) -> SubjectDetail:
