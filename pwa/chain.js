@@ -6,6 +6,7 @@
 
 import { decode, encode, hex } from './b64url.js';
 import { chain as heads } from './db.js';
+import { lock } from './locks.js';
 
 export const GENESIS_PREV = '0'.repeat(64); // `prev` of a device's first event (seq 1)
 export const MAX_DEPTH = 64; // nesting of arrays/objects, as jcs.py
@@ -366,7 +367,7 @@ export function appendEvent(key, { actor, visit, type, body, at, mono, session, 
   const device = key.device_id;
   // One writer per device chain, across tabs too (Web Locks), so seq stays gapless. The
   // compare-and-set in db.js catches any writer that slips past (chain.fork).
-  return withLock(`onevisit-chain:${device}`, async () => {
+  return lock(`onevisit-chain:${device}`, async () => {
     // The head this tab wrote last saves a read per tick; if another tab (or the outbox's
     // re-signing) moved it since, the compare-and-set fails and we sign again on the stored one.
     for (let attempt = 0; ; attempt++) {
@@ -394,11 +395,3 @@ export function appendEvent(key, { actor, visit, type, body, at, mono, session, 
 }
 
 const lastHeads = new Map(); // device → the head this tab last wrote
-
-const queues = new Map();
-function withLock(name, fn) {
-  if (globalThis.navigator?.locks) return navigator.locks.request(name, fn);
-  const run = (queues.get(name) ?? Promise.resolve()).then(() => fn()); // this tab only
-  queues.set(name, run.catch(() => {}));
-  return run;
-}

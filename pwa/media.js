@@ -14,6 +14,7 @@
 import { api, ApiError, request } from './api.js';
 import { hex } from './b64url.js';
 import { media as rows, meta } from './db.js';
+import { lock } from './locks.js';
 
 export const CHUNK_BYTES = 1024 * 1024; // docs/media.md: 1–4 MiB on a bad network, ≤ 8 MiB
 const CHUNK_MAX = 8 * 1024 * 1024;
@@ -233,14 +234,4 @@ async function call(ctx, method, path, { json, body, offset } = {}) {
       await api('/api/auth/me');
     }
   }
-}
-
-// --- helpers ----------------------------------------------------------------------------------
-
-const fallbackLocks = new Map();
-function lock(name, fn) {
-  if (globalThis.navigator?.locks) return navigator.locks.request(name, fn);
-  const next = (fallbackLocks.get(name) ?? Promise.resolve()).then(() => fn());
-  fallbackLocks.set(name, next.catch(() => {}));
-  return next;
 }

@@ -31,6 +31,7 @@ import {
   fromBase64, fromHex, leafHash, LogError, parseCheckpoint, verifyConsistency, verifyInclusion,
   verifyNote,
 } from './logproof.js';
+import { lock } from './locks.js';
 
 export const BATCH = 200; // docs/sync.md allows 500; 200 keeps one answer small on a slow link
 export const RETRYABLE = new Set(['chain.gap', 'media.not_uploaded']);
@@ -437,12 +438,4 @@ export function stop() {
   started = false;
   globalThis.removeEventListener?.('online', kick);
   schedule(null);
-}
-
-const fallbackLocks = new Map();
-function lock(name, fn) {
-  if (globalThis.navigator?.locks) return navigator.locks.request(name, fn);
-  const next = (fallbackLocks.get(name) ?? Promise.resolve()).then(() => fn());
-  fallbackLocks.set(name, next.catch(() => {}));
-  return next;
 }

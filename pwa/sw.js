@@ -4,7 +4,7 @@
 // - /api/ is never answered from here: no caching of server answers, no fake responses —
 //   an offline request fails visibly and the page says so.
 
-const VERSION = 'v6';
+const VERSION = 'v7';
 const SHELL_CACHE = `onevisit-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -23,6 +23,7 @@ const SHELL = [
   '/dom.js',
   '/fieldwork.js',
   '/i18n.js',
+  '/locks.js',
   '/logproof.js',
   '/media.js',
   '/outbox.js',
