@@ -5,6 +5,7 @@ import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import * as outbox from '../outbox.js';
 import { meta } from '../db.js';
+import * as session from '../session.js';
 
 let bar = null;
 
@@ -16,8 +17,12 @@ async function show() {
   bar.dataset.waiting = String(waiting);
   bar.dataset.rejected = String(st.rejected);
   bar.title = st.last_ok_ms ? t('sync.last_ok', { at: new Date(st.last_ok_ms).toLocaleString() }) : t('sync.never');
+  // A failure other than no network needs the user: an expired session most of all.
+  const problem = waiting && st.last_error && st.last_error !== 'network.unreachable' ? st.last_error : '';
+  bar.dataset.error = problem;
   fill(bar, waiting ? t('sync.waiting', { n: waiting }) : t('sync.all_verified'),
-    st.rejected ? ` · ${t('sync.rejected_n', { n: st.rejected })}` : '');
+    st.rejected ? ` · ${t('sync.rejected_n', { n: st.rejected })}` : '',
+    problem ? ` · ⚠ ${t(problem === 'auth.required' ? 'sync.signin_needed' : 'sync.failed')}` : '');
   // The name starts with what the button shows (WCAG 2.5.3) and says what pressing it does.
   bar.setAttribute('aria-label', `${bar.textContent} · ${t('sync.now')}`);
 }
@@ -28,6 +33,11 @@ export function syncBar() {
   bar = h('button', {
     id: 'sync-button', type: 'button', class: 'ghost sync', 'aria-label': t('sync.now'),
     onclick: async () => {
+      if (bar.dataset.error === 'auth.required') {
+        // The session expired while the phone was away: nothing is lost, sign in again to send.
+        await session.refresh().catch(() => null);
+        if (!session.current()) { location.hash = '#/signin'; return; }
+      }
       bar.setAttribute('aria-busy', 'true');
       try { await outbox.sync(); } finally { bar.removeAttribute('aria-busy'); await show(); }
     },
