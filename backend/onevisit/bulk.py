@@ -9,12 +9,12 @@ SQLite and COPY into a temporary table plus one UPDATE … FROM on PostgreSQL.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterable, Sequence
 from typing import Any
 
 from onevisit.db import is_sqlite, transaction_connection
 
-__all__ = ["bulk_update", "fetch", "fetch_by_keys"]
+__all__ = ["bulk_update", "copy_rows", "fetch", "fetch_by_keys"]
 
 
 def _quoted(names: Sequence[str], table: str = "") -> str:
@@ -72,3 +72,13 @@ async def bulk_update(
         f'UPDATE "{table}" AS t SET {sets} FROM "{tmp}" AS u WHERE t."{key}" = u."{key}"'
     )
     return len(rows)
+
+
+async def copy_rows(table: str, columns: Sequence[str], rows: AsyncIterable[Sequence[Any]]) -> None:
+    """PostgreSQL: one COPY of rows produced while it runs. asyncpg sends each 512 kB of them
+    as it fills; the server inserts what it has while the producer makes the next ones. An
+    exception from `rows` aborts the COPY (CopyFail) and is raised here."""
+    if is_sqlite():
+        raise RuntimeError("copy_rows is for PostgreSQL")
+    con = transaction_connection()
+    await con.copy_records_to_table(table, records=rows, columns=list(columns))

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
+from onevisit.db import is_sqlite
 from onevisit.directory import fields as F
 from onevisit.directory.columns import map_header
 from onevisit.directory.departments import department_ids
@@ -37,7 +38,7 @@ from onevisit.directory.records import (
     clean_subject,
 )
 from onevisit.directory.schemas import ImportResult
-from onevisit.directory.subjects import write_subjects
+from onevisit.directory.subjects import stream_new_subjects, write_subjects
 from onevisit.directory.tables import Inspector
 from onevisit.directory.tabular import Table, read_table
 from onevisit.directory.uscc import IdKind, all_valid_uscc
@@ -435,6 +436,42 @@ async def _matter_records(table: Table, only: str | None) -> tuple[list[dict], _
     return records, rows
 
 
+# Parts of a large file checked one after the other, each while the server inserts the last
+# (PostgreSQL; SQLite's executemany needs the interpreter itself, so there is nothing to overlap).
+STREAM_PART_ROWS = 10_000
+
+
+class _BadPart(Exception):
+    """A part of a streamed file has a bad row."""
+
+
+def _streamable_ids(table: Table) -> Sequence[str] | None:
+    """The ids of a file that can be streamed (stream_new_subjects): on PostgreSQL, larger than
+    a part, its ids all canonical valid USCCs and distinct — so that each part is checked on its
+    own (no duplicate across parts, the kind cannot fail an id) and they are the stored ids."""
+    if is_sqlite() or len(table.numbers) <= STREAM_PART_ROWS:
+        return None
+    index = map_header("subjects", table.header).get("subject_id", -1)
+    if not 0 <= index < len(table.columns):
+        return None
+    ids = table.columns[index]
+    return ids if len(set(ids)) == len(ids) and all_valid_uscc(ids) else None
+
+
+def _checked_parts(table: Table) -> Iterator[Sequence[tuple]]:
+    """The clean records of each part of the file; _BadPart at the first bad row (the caller
+    then checks the whole file, which reports every bad row)."""
+    numbers, columns = table.numbers, table.columns
+    for start in range(0, len(numbers), STREAM_PART_ROWS):
+        end = start + STREAM_PART_ROWS
+        part = [c[start:end] for c in columns]
+        part_table = Table(table.header, numbers=numbers[start:end], columns=part)
+        records, _, rows = parse_subjects(part_table)
+        if rows.errors:
+            raise _BadPart
+        yield records
+
+
 _gc_pauses = [0, False]  # imports under way, whether the cyclic GC was on before the first
 
 
@@ -470,6 +507,16 @@ async def _import(
 ) -> ImportResult:
     note = f"{kind} import {filename}".strip()[:200]
     if kind == "subjects":
+        ids = _streamable_ids(table)
+        if ids is not None:
+            try:
+                result = await stream_new_subjects(
+                    ids, _checked_parts(table), actor=actor, source="import", note=note
+                )
+            except _BadPart:
+                result = None  # rolled back: the whole file is checked below, for the report
+            if result is not None:
+                return result
         records, keep, rows = parse_subjects(table)
         rows.raise_if_any()
         return await write_subjects(records, actor=actor, source="import", note=note, keep=keep)
