@@ -110,7 +110,40 @@ function itemRow({ root, pkg, visitId, me, code, item, mine, say, status, progre
           const chosen = choices.querySelector('input:checked')?.value;
           if (chosen) await save(chosen); // the answer now names the photo too
         },
-      }), pics] : null);
+      }), pics] : null,
+    mine && myAnswer && item.conflict.some((a) => a.actor === me.id)
+      ? correctionForm({ code, item, myAnswer, name, say, correct: async (body) => {
+        await act(me, visitId, 'correction', body);
+        await redraw();
+        showInfo(root.querySelector('#matter-status'), t('item.corrected', { n: item.position + 1 }), 'ok');
+      } })
+      : null);
+}
+
+/** Settling a disagreement on the record: a correction names the answer it supersedes and
+ * says why (docs/events.md `correction`), where simply answering again would say nothing. */
+function correctionForm({ code, item, myAnswer, name, say, correct }) {
+  const result = h('select', { id: `${name}-correct-result` },
+    RESULTS.map((r) => h('option', { value: r, selected: r !== myAnswer.result && r === 'compliant' }, t(`item.${r}`))));
+  const reason = h('input', { id: `${name}-correct-reason`, type: 'text', maxlength: 2000 });
+  const note = h('input', { id: `${name}-correct-note`, type: 'text', maxlength: 20000, value: myAnswer.note ?? '' });
+  return h('details', { class: 'correction', id: `${name}-correct` },
+    h('summary', {}, t('item.correct')),
+    field(t('item.correct_result'), result), field(t('item.note'), note), field(t('item.correct_reason'), reason),
+    h('button', {
+      type: 'button', id: `${name}-correct-save`,
+      onclick: (ev) => busy(ev.currentTarget, async () => {
+        if (!reason.value.trim()) return say(t('item.correct_reason_needed'));
+        if (result.value === 'non_compliant' && !note.value.trim()) return say(t('item.note_required'));
+        const body = { matter: code, item: item.position, result: result.value };
+        if (note.value.trim()) body.note = note.value.trim();
+        if (myAnswer.media?.length) body.media = myAnswer.media;
+        try {
+          await correct({ supersedes: myAnswer.event, reason: reason.value.trim(), body });
+        } catch (err) { say(err); }
+        return undefined;
+      }),
+    }, t('item.correct_save')));
 }
 
 function stateText(pkg, item) {

@@ -255,6 +255,44 @@ async def test_conflict_between_two_inspectors_is_shown_and_settled(make_tab, tm
     assert report.ok, report
 
 
+async def test_a_conflict_settled_by_a_correction_with_its_reason(make_tab, tmp_path):
+    visit, (leader, mate) = await team(make_tab, size=2)
+    matter = next(iter(visit.matters.values()))
+    for i in (leader, mate):
+        await download(i, visit)
+        await i.tab.context.set_offline(True)
+        await check_in(i)
+    await answer(leader, visit, matter, [(0, "compliant", "")])
+    await answer(mate, visit, matter, [(0, "non_compliant", "未公示许可证")])
+    await import_files(mate, visit, [await export(leader, visit, tmp_path)])
+
+    # the colleague looks again (the licence hangs behind the counter) and corrects, saying why
+    page = mate.tab.page
+    await mate.tab.open(f"#/visit/{visit.id}/matter/{matter}")
+    await expect(page.locator("li[data-item='0'] [data-conflict=yes]")).to_be_visible()
+    await page.click("#item-0-correct summary")
+    await page.select_option("#item-0-correct-result", "compliant")
+    await page.fill("#item-0-correct-note", "")
+    await page.click("#item-0-correct-save")  # no reason: refused on the phone
+    await expect(page.locator("#matter-status")).to_contain_text("更正理由")
+    await page.fill("#item-0-correct-reason", "复核发现许可证悬挂于柜台后方")
+    await page.click("#item-0-correct-save")
+    await expect(page.locator("#matter-status")).to_contain_text("第 1 项已更正")
+    await expect(page.locator("[data-conflict=yes]")).to_have_count(0)
+    await expect(page.locator("#item-0-state")).to_contain_text("符合")
+
+    for i in (leader, mate):
+        await i.tab.context.set_offline(False)
+    for i in (leader, mate):
+        await synced(i)
+    state = (await visit_view(visit_id=visit.id, caller=ADMIN)).state
+    item = next(m for m in state.matters if m.code == matter).items[0]
+    assert item.result == "compliant" and not item.conflict
+    (fix,) = [c for c in state.corrections if c.applied]
+    assert fix.actor == mate.user and fix.reason == "复核发现许可证悬挂于柜台后方"
+    assert (await verify_all()).ok
+
+
 async def _offline_work(i: Inspector, visit: Visit, tmp_path: Path) -> Path:
     """Download, lose the network, check in, answer with a photo: the phone holds it all."""
     await download(i, visit)
