@@ -158,12 +158,29 @@ async function putRows(storeName, rows) {
   });
 }
 
+/** {state: count} of the outbox, and `meta` values by key, read in one transaction (the sync
+ * bar reads them after every tap: one round trip, not one per state). */
+async function countStates(states, metaKeys = []) {
+  const db = await open();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(['outbox', 'meta'], 'readonly');
+    const index = tx.objectStore('outbox').index('queue');
+    const counts = {};
+    const values = {};
+    for (const state of states) index.count(stateRange(state)).onsuccess = (ev) => { counts[state] = ev.target.result; };
+    for (const key of metaKeys) tx.objectStore('meta').get(key).onsuccess = (ev) => { values[key] = ev.target.result; };
+    tx.oncomplete = () => resolve({ counts, meta: values });
+    tx.onerror = tx.onabort = () => reject(tx.error);
+  });
+}
+
 export const outbox = {
   get: (id) => run('outbox', 'readonly', (s) => s.get(id)),
   /** Rows of one state in sending order (device, then seq); at most `limit`. */
   inState: (state, limit) => run('outbox', 'readonly',
     (s) => s.index('queue').getAll(stateRange(state), limit)),
   count: (state) => run('outbox', 'readonly', (s) => s.index('queue').count(stateRange(state))),
+  countStates,
   ofVisit: (visit) => run('outbox', 'readonly', (s) => s.index('visit').getAll(visit)),
   putAll: (rows) => putRows('outbox', rows),
 };

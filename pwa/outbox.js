@@ -71,9 +71,9 @@ export async function record(key, fields) {
 /** {queued, uploading, verified, rejected, last_sync_ms, last_ok_ms, last_error, failures,
  * next_retry_ms, checkpoint: {size, root, signature} | null} — for the UI. */
 export async function status() {
-  const counts = Object.fromEntries(await Promise.all(STATES.map(async (s) => [s, await rows.count(s)])));
-  const st = (await meta.get('outbox_status')) ?? {};
-  const cp = await meta.get('checkpoint');
+  const { counts, meta: held } = await rows.countStates(STATES, ['outbox_status', 'checkpoint']);
+  const st = held.outbox_status ?? {};
+  const cp = held.checkpoint;
   return {
     ...counts,
     last_sync_ms: st.last_sync_ms ?? null,
@@ -421,6 +421,13 @@ function schedule(delay) {
 }
 
 function kick() {
+  // navigator.onLine false is certain (no network at all): an automatic run would only mark
+  // rows and fail, competing with the inspector's taps; the `online` event kicks again. True
+  // proves nothing, so then we try. A tap on the sync button still tries at once.
+  if (globalThis.navigator?.onLine === false) {
+    schedule(null);
+    return;
+  }
   sync().catch((err) => console.error('outbox sync failed', err));
 }
 

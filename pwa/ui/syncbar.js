@@ -27,7 +27,12 @@ async function show() {
   bar.setAttribute('aria-label', `${bar.textContent} · ${t('sync.now')}`);
 }
 
-outbox.changes.addEventListener('change', show);
+// Taps come in bursts: redraw once after them, not after every one (each read competes with
+// the next tap's write).
+let pending = null;
+outbox.changes.addEventListener('change', () => {
+  pending ??= setTimeout(() => { pending = null; show(); }, 300);
+});
 
 export function syncBar() {
   bar = h('button', {
