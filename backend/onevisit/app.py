@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -19,6 +20,7 @@ from onevisit.config import get_settings
 from onevisit.db import engine, is_sqlite, start_pool
 from onevisit.errors import AppError
 from onevisit.openapi import COMPONENTS, document_access
+from onevisit.pwa_assets import PwaFiles, ShellEncoding
 
 __all__ = ["create_app"]
 
@@ -113,12 +115,18 @@ def _area_routes() -> list[Any]:
 
 def create_app() -> Litestar:
     settings = get_settings()
+    # pwa/ as litestar serves static files, except that .js and .css go out minified (the
+    # sources stay as written), text files gzip when the browser takes it, and every load
+    # outside the service worker revalidates (ETag → 304): see pwa_assets.py.
     pwa = create_static_files_router(
         path="/",
         directories=[PWA_DIR],
+        file_system=PwaFiles(minify=settings.pwa_minify),
         html_mode=True,
         name="pwa",
         include_in_schema=False,
+        cache_control=CacheControlHeader(no_cache=True),
+        middleware=[ShellEncoding()],
     )
     app = Litestar(
         route_handlers=[health, *_area_routes(), pwa],

@@ -28,6 +28,13 @@ def _positive_int(name: str, default: int) -> int:
     return int(text)
 
 
+def _flag(name: str, default: bool) -> bool:
+    text = _env(name, "1" if default else "0")
+    if text not in ("0", "1"):
+        raise SystemExit(f"{name} must be 0 or 1, not {text!r}")
+    return text == "1"
+
+
 def _origin() -> str:
     origin = _env("ONEVISIT_ORIGIN", "http://localhost:8000").rstrip("/")
     parts = urlsplit(origin)
@@ -67,6 +74,7 @@ class Settings:
     max_import_bytes: int
     enrolment_ttl_seconds: int
     session_ttl_seconds: int
+    pwa_minify: bool  # serve pwa/*.js and *.css minified (pwa_assets.py)
 
     @property
     def rp_id(self) -> str:
@@ -117,4 +125,5 @@ def get_settings() -> Settings:
         max_import_bytes=_positive_int("ONEVISIT_MAX_IMPORT_BYTES", 50 * 1024 * 1024),
         enrolment_ttl_seconds=_positive_int("ONEVISIT_ENROLMENT_TTL", 72 * 3600),
         session_ttl_seconds=_positive_int("ONEVISIT_SESSION_TTL", 12 * 3600),
+        pwa_minify=_flag("ONEVISIT_PWA_MINIFY", default=True),
     )
