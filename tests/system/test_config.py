@@ -78,8 +78,10 @@ async def test_server_keys_exist_after_start(app):
 async def test_log_name_survives_a_change_of_origin(app, monkeypatch):
     from onevisit.evidence.keys import log_name
 
+    # the name was made from the origin of whichever server started first on this var/ (a
+    # browser test's live server may have): what matters is that it never changes after
     first = log_name()
-    assert first == "localhost:8000/log"
+    assert first.endswith("/log") and "://" not in first
     monkeypatch.setenv("ONEVISIT_ORIGIN", "https://other.example:9443")
     get_settings.cache_clear()
     log_name.cache_clear()
