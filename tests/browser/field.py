@@ -15,9 +15,8 @@ from playwright.async_api import expect
 
 from onevisit.auth.enrolment import issue_enrolment
 from onevisit.auth.users import create_user
-from onevisit.directory.tables import CheckItem, Department, Matter
 from onevisit.planning.visits import create_task, create_visit
-from tests.browser.helpers import enrol_with_passkey, new_department, new_inspector
+from tests.browser.helpers import enrol_with_passkey, new_department, new_inspector, new_matter
 from tests.fixtures import unique
 
 __all__ = ["Field", "field_fixture", "record", "run", "status", "sync", "until"]
@@ -42,17 +41,6 @@ class Field:
     user: str
 
 
-async def _matter(department: str) -> str:
-    dep = await Department.select(Department.id).where(Department.code == department).first()
-    code = unique("m")
-    matter = Matter(code=code, department=dep["id"], name=f"事项{code}", category="key")
-    await Matter.insert(matter)
-    await CheckItem.insert(
-        *[CheckItem(matter=matter.id, position=i, text=f"项目{i}") for i in range(2)]
-    )
-    return code
-
-
 async def _visit(members: list[tuple[str, str]], matters: list[str], initiator: str) -> str:
     task = await create_task(
         code=unique("task"),
@@ -68,7 +56,7 @@ async def _visit(members: list[tuple[str, str]], matters: list[str], initiator: 
 async def field_fixture(page_with_authenticator) -> Field:
     """A joint visit of two departments; its first inspector enrolled in the page."""
     dep_a, dep_b = await new_department("甲局"), await new_department("乙局")
-    matter_a, matter_b = await _matter(dep_a), await _matter(dep_b)
+    matter_a, matter_b = await new_matter(dep_a), await new_matter(dep_b)
     me, mate, other = (
         await new_inspector(dep_a),
         await new_inspector(dep_a),

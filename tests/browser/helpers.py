@@ -6,7 +6,7 @@ from playwright.async_api import expect
 
 from onevisit.auth.enrolment import issue_enrolment
 from onevisit.auth.users import create_user
-from onevisit.directory.tables import Department, Inspector
+from onevisit.directory.tables import CheckItem, Department, Inspector, Matter
 from tests.fixtures import unique
 
 ROLE_ZH = {"admin": "管理员", "coordinator": "协调员", "leader": "组长", "inspector": "检查员"}
@@ -23,6 +23,18 @@ async def new_inspector(department_code: str) -> str:
     code = unique("insp")
     await Inspector.insert(
         Inspector(code=code, name=f"检查员{code}", department=dep["id"], certificate_no=f"ZF{code}")
+    )
+    return code
+
+
+async def new_matter(department_code: str, items: int = 2) -> str:
+    """A key matter of the department with `items` check items ("检查项0", …); its code."""
+    dep = await Department.select(Department.id).where(Department.code == department_code).first()
+    code = unique("m")
+    matter = Matter(code=code, department=dep["id"], name=f"事项{code}", category="key")
+    await Matter.insert(matter)
+    await CheckItem.insert(
+        *[CheckItem(matter=matter.id, position=i, text=f"检查项{i}") for i in range(items)]
     )
     return code
 

@@ -20,10 +20,9 @@ from onevisit.auth.roles import Caller, Role
 from onevisit.auth.users import create_user
 from onevisit.directory.schemas import SubjectIn
 from onevisit.directory.subjects import create_subject
-from onevisit.directory.tables import CheckItem, Department, Matter
 from onevisit.planning.visits import create_task, create_visit
 from tests.browser.conftest import AUTHENTICATOR
-from tests.browser.helpers import enrol_with_passkey, new_department, new_inspector
+from tests.browser.helpers import enrol_with_passkey, new_department, new_inspector, new_matter
 from tests.fixtures import unique
 
 __all__ = [
@@ -68,17 +67,6 @@ class Visit:
     subject: str
 
 
-async def _matter(department: str) -> str:
-    dep = await Department.select(Department.id).where(Department.code == department).first()
-    code = unique("m")
-    matter = Matter(code=code, department=dep["id"], name=f"事项{code}", category="key")
-    await Matter.insert(matter)
-    await CheckItem.insert(
-        *[CheckItem(matter=matter.id, position=i, text=f"检查项{i}") for i in range(2)]
-    )
-    return code
-
-
 async def _inspector(make_tab, department: str, *, name: str) -> Inspector:
     code = await new_inspector(department)
     user = await create_user(
@@ -101,7 +89,7 @@ async def team(make_tab, *, size: int = 3) -> tuple[Visit, list[Inspector]]:
     """A joint visit of two departments: [leader, mate] of the first, [other] of the second
     (size=2: leader and mate only, the second department's matter still in the visit)."""
     dep_a, dep_b = await new_department("市场监管局"), await new_department("卫健委")
-    matter_a, matter_b = await _matter(dep_a), await _matter(dep_b)
+    matter_a, matter_b = await new_matter(dep_a), await new_matter(dep_b)
     people = [
         await _inspector(make_tab, dep_a, name=unique("组长")),
         await _inspector(make_tab, dep_a, name=unique("甲队员")),
