@@ -29,6 +29,13 @@ export class ApiError extends Error {
   }
 }
 
+/** The error of a request (or a module load) that found no server. */
+export const unreachable = () => new ApiError(0, {
+  code: 'network.unreachable',
+  message: t('err.network', 'zh'),
+  message_en: t('err.network', 'en'),
+});
+
 const SAFE = new Set(['GET', 'HEAD']);
 
 /** One request with the session cookie, the CSRF token on state-changing methods, and any
@@ -48,11 +55,7 @@ export async function request(path, { method = 'GET', json, form, body, headers:
   try {
     res = await fetch(path, { method, headers, body, credentials: 'same-origin', cache });
   } catch {
-    throw new ApiError(0, {
-      code: 'network.unreachable',
-      message: t('err.network', 'zh'),
-      message_en: t('err.network', 'en'),
-    });
+    throw unreachable();
   }
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {

@@ -2,17 +2,10 @@
 // the one cached index.html serves them all offline and the server needs no route table.
 
 import { h, fill } from './dom.js';
-import { applyLang, lang, setLang, t } from './i18n.js';
+import { lang, loadLang, setLang, t } from './i18n.js';
 import * as session from './session.js';
-import { errorText } from './api.js';
+import { errorText, unreachable } from './api.js';
 import home from './ui/home.js';
-import signin from './ui/signin.js';
-import enrol from './ui/enrol.js';
-import subjects from './ui/subjects.js';
-import inspectors from './ui/inspectors.js';
-import matters from './ui/matters.js';
-import importScreen from './ui/import.js';
-import users from './ui/users.js';
 import visits from './ui/visits.js';
 import visit from './ui/visit.js';
 import matter from './ui/matter.js';
@@ -23,6 +16,27 @@ import handover from './ui/handover.js';
 import { autoSync, syncBar } from './ui/syncbar.js';
 
 const STAFF = ['admin', 'coordinator'];
+
+// Screens that need the server anyway (sign-in, enrolment, the coordinators' desk) load when
+// first opened, so the shell stays small; the service worker
+// keeps each one it has served (sw.js ON_DEMAND).
+const later = (path) => async (args) => {
+  let screen;
+  try {
+    screen = (await import(path)).default;
+  } catch (err) {
+    console.warn('screen not loaded', path, err);
+    throw unreachable(); // offline, and never opened on this phone before
+  }
+  return screen(args);
+};
+const signin = later('./ui/signin.js');
+const enrol = later('./ui/enrol.js');
+const subjects = later('./ui/subjects.js');
+const inspectors = later('./ui/inspectors.js');
+const matters = later('./ui/matters.js');
+const importScreen = later('./ui/import.js');
+const users = later('./ui/users.js');
 
 // [pattern, screen, who may open it]; null = anyone, [] = any signed-in user.
 const ROUTES = [
@@ -62,7 +76,12 @@ function renderHeader(hash) {
       h('button', {
         id: 'lang-toggle', type: 'button', class: 'ghost',
         lang: lang() === 'en' ? 'zh-CN' : 'en', title: t('lang.switch_label'),
-        onclick: () => { setLang(lang() === 'en' ? 'zh' : 'en'); route(); },
+        onclick: async () => {
+          const switched = await setLang(lang() === 'en' ? 'zh' : 'en');
+          await route();
+          const note = h('p', { class: 'alert', role: 'alert' }, t('lang.unavailable'));
+          if (!switched) document.getElementById('view').prepend(note);
+        },
       }, t('lang.switch'))),
   );
 }
@@ -113,7 +132,7 @@ function announce(view) {
 }
 
 async function boot() {
-  applyLang();
+  await loadLang();
   try {
     await session.refresh();
   } catch (err) {
@@ -128,10 +147,23 @@ async function boot() {
   await route();
 }
 
+/** Modules this page loaded before the service worker controlled it (the first visit:
+ * enrolment, sign-in) are fetched once more through it, so it keeps them for offline use. */
+function keepLoadedModules() {
+  const paths = new Set(performance.getEntriesByType('resource')
+    .map((entry) => new URL(entry.name))
+    .filter((url) => url.origin === location.origin && url.pathname.endsWith('.js'))
+    .map((url) => url.pathname));
+  for (const path of paths) fetch(path).catch(() => {}); // offline: kept when next loaded
+}
+
 if ('serviceWorker' in navigator) {
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch((err) => {
     console.warn('service worker not registered', err); // the app still works online
   });
+  if (!navigator.serviceWorker.controller) {
+    navigator.serviceWorker.addEventListener('controllerchange', keepLoadedModules, { once: true });
+  }
 }
 
 boot();

@@ -1,10 +1,13 @@
 // The service worker: keeps the app shell so the PWA opens without network. Nothing else.
+// - SHELL is fetched at install; ON_DEMAND files (English strings, sign-in, enrolment, the
+//   coordinators' desk) are kept from the first time the app loads them, and carried into
+//   each new version's cache, so what a phone has used still opens offline after an update.
 // - The shell cache name carries a version: bump it whenever a shell file changes, and the
 //   new worker installs a fresh copy while activate deletes every older onevisit cache.
 // - /api/ is never answered from here: no caching of server answers, no fake responses —
 //   an offline request fails visibly and the page says so.
 
-const VERSION = 'v7';
+const VERSION = 'v8';
 const SHELL_CACHE = `onevisit-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -31,34 +34,57 @@ const SHELL = [
   '/webauthn.js',
   '/ui/common.js',
   '/ui/credential.js',
-  '/ui/enrol.js',
   '/ui/fieldparts.js',
   '/ui/handover.js',
   '/ui/home.js',
-  '/ui/import.js',
-  '/ui/inspectors.js',
   '/ui/matter.js',
-  '/ui/matters.js',
   '/ui/record.js',
-  '/ui/signin.js',
   '/ui/signpad.js',
-  '/ui/subjects.js',
   '/ui/syncbar.js',
   '/ui/team.js',
-  '/ui/users.js',
   '/ui/visit.js',
   '/ui/visits.js',
   '/visit/projection.js',
   '/visit/record.js',
 ];
+const ON_DEMAND = [
+  '/i18n-desk.js',
+  '/i18n-en.js',
+  '/ui/enrol.js',
+  '/ui/import.js',
+  '/ui/inspectors.js',
+  '/ui/matters.js',
+  '/ui/signin.js',
+  '/ui/subjects.js',
+  '/ui/users.js',
+];
+
+async function install() {
+  const cache = await caches.open(SHELL_CACHE);
+  await cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' })));
+  // Older caches still exist here (activate deletes them): what they kept comes along, fresh.
+  await Promise.all(ON_DEMAND.map(async (url) => {
+    if (!(await caches.match(url))) return;
+    try {
+      await cache.add(new Request(url, { cache: 'reload' }));
+    } catch (err) {
+      console.warn('not carried over', url, err); // fetched again when next opened online
+    }
+  }));
+}
+
+async function fromCache(request, path, keep) {
+  const cache = await caches.open(SHELL_CACHE);
+  const hit = await cache.match(path);
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (keep && response.ok) await cache.put(path, response.clone());
+  return response;
+}
 
 self.addEventListener('install', (event) => {
   // cache: 'reload' bypasses the HTTP cache so a new version never stores stale files.
-  event.waitUntil(
-    caches.open(SHELL_CACHE)
-      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' }))))
-      .then(() => self.skipWaiting()),
-  );
+  event.waitUntil(install().then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {
@@ -78,11 +104,7 @@ self.addEventListener('fetch', (event) => {
 
   // Only shell files are served from the cache; anything else (e.g. /schema) goes to the
   // network untouched. Screens are hash routes under "/", so the shell page covers them all.
-  if (!SHELL.includes(url.pathname)) return;
-  const key = url.pathname;
-  event.respondWith(
-    caches.open(SHELL_CACHE)
-      .then((cache) => cache.match(key))
-      .then((hit) => hit || fetch(event.request)),
-  );
+  const onDemand = ON_DEMAND.includes(url.pathname);
+  if (!onDemand && !SHELL.includes(url.pathname)) return;
+  event.respondWith(fromCache(event.request, url.pathname, onDemand));
 });

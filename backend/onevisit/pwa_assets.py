@@ -8,7 +8,8 @@ The sources in pwa/ stay as written (commented, no build step). At request time:
   (path, mtime, size) and kept in memory. ONEVISIT_PWA_MINIFY=0 serves every file exactly as
   on disk (debugging).
 - **gzip** (`ShellEncoding`, the static router's middleware): a text response goes out gzip
-  (level 9, compressed once per file version and kept) when the request's Accept-Encoding
+  (zopfli's deflate, ≈ 2 % smaller than zlib's level 9 and still plain gzip to the browser;
+  compressed once per file version, off the event loop, and kept) when the request's Accept-Encoding
   allows it, with `Vary: Accept-Encoding` and an ETag of its own (`"…-gzip"`: a strong
   validator names one representation, RFC 9110 §8.8.3). `If-None-Match` (or, without it,
   `If-Modified-Since`) is answered 304. HEAD answers stay litestar's (identity).
@@ -22,7 +23,6 @@ version than the server's.
 
 from __future__ import annotations
 
-import gzip
 import io
 import logging
 from collections import OrderedDict
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import zopfli.gzip
 from litestar.enums import ScopeType
 from litestar.file_system import BaseLocalFileSystem
 from litestar.middleware import ASGIMiddleware
@@ -121,6 +122,10 @@ _COMPRESSIBLE = (
 _MAX_BUFFERED = 1 << 20  # bigger responses pass through untouched (pwa/ has none)
 
 
+def _zopfli(body: bytes) -> bytes:
+    return zopfli.gzip.compress(body, numiterations=5)
+
+
 def accepts_gzip(accept_encoding: str) -> bool:
     """RFC 9110 §12.5.3: gzip (or x-gzip, or *) listed with a non-zero weight."""
     weights: dict[str, float] = {}
@@ -181,11 +186,13 @@ class ShellEncoding(ASGIMiddleware):
         self._gzip: OrderedDict[str, bytes | None] = OrderedDict()
         self._limit = cache_entries
 
-    def _compressed(self, etag: str, body: bytes) -> bytes | None:
+    async def _compressed(self, etag: str, body: bytes) -> bytes | None:
         if etag in self._gzip:
             self._gzip.move_to_end(etag)
             return self._gzip[etag]
-        packed = gzip.compress(body, compresslevel=9, mtime=0)
+        # zopfli costs ~30 ms per 10 KB (once per file version): a worker thread keeps the
+        # server answering meanwhile. Five iterations gain nearly all that fifteen would.
+        packed = await anyio.to_thread.run_sync(_zopfli, body)
         kept = packed if len(packed) < len(body) else None
         self._gzip[etag] = kept
         if len(self._gzip) > self._limit:
@@ -252,7 +259,7 @@ class ShellEncoding(ASGIMiddleware):
         ]
         named = dict(headers)
         etag = named[b"etag"].decode("latin-1")
-        packed = self._compressed(etag, body) if wants_gzip and not is_head else None
+        packed = await self._compressed(etag, body) if wants_gzip and not is_head else None
         if packed is not None:
             replace = {
                 b"etag": _gzip_etag(etag).encode("latin-1"),

@@ -4,6 +4,7 @@
 import { h, fill } from '../dom.js';
 import { api, ApiError } from '../api.js';
 import { formatTime, t } from '../i18n.js';
+import '../i18n-desk.js'; // this screen's strings
 import * as session from '../session.js';
 import { supported as webauthnSupported, createPasskey } from '../webauthn.js';
 import { createDeviceKey, deviceLabel, discard, markRegistered, rememberPin, signText } from '../devicekey.js';

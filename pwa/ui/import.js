@@ -4,6 +4,7 @@
 import { h, fill } from '../dom.js';
 import { api, ApiError } from '../api.js';
 import { t } from '../i18n.js';
+import '../i18n-desk.js'; // this screen's strings
 import { busy, field, showError, showInfo, statusLine, title } from './common.js';
 
 const KINDS = ['subjects', 'inspectors', 'matters'];

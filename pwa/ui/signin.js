@@ -3,6 +3,7 @@
 import { h, fill } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
+import '../i18n-desk.js'; // this screen's strings
 import * as session from '../session.js';
 import { supported as webauthnSupported, getPasskey } from '../webauthn.js';
 import { pinKeys, rememberPin, signB64 } from '../devicekey.js';

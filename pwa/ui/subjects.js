@@ -3,6 +3,7 @@
 import { h, fill } from '../dom.js';
 import { api } from '../api.js';
 import { t } from '../i18n.js';
+import '../i18n-desk.js'; // this screen's strings
 import { showError, statusLine, title } from './common.js';
 
 const kindName = (kind) => {

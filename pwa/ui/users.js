@@ -3,6 +3,7 @@
 import { h, fill } from '../dom.js';
 import { api } from '../api.js';
 import { formatTime, t } from '../i18n.js';
+import '../i18n-desk.js'; // this screen's strings
 import { busy, field, roleName, showError, statusLine, title } from './common.js';
 
 const ROLES = ['inspector', 'leader', 'coordinator', 'admin'];

@@ -95,3 +95,51 @@ async def test_language_toggle_switches_and_persists(page_with_authenticator):
     await page.click("#lang-toggle")
     await expect(page.locator("#me-role")).to_have_text(ROLE_ZH["coordinator"])
     assert await page.get_attribute("html", "lang") == "zh-CN"
+
+
+async def test_on_demand_files_stay_for_offline_use_once_loaded(page_with_authenticator):
+    """English and the desk screens are not in the shell the worker installs; once the app has
+    loaded them they are kept, so they still open offline."""
+    tab = page_with_authenticator
+    page = tab.page
+    await signed_in_coordinator(tab)
+    await page.evaluate("navigator.serviceWorker.ready")
+    cached = "(url) => caches.match(url).then((r) => !!r)"
+    assert not await page.evaluate(cached, "/i18n-en.js")  # not part of the install
+
+    await page.click("#lang-toggle")
+    await expect(page.locator("#me-role")).to_have_text("Coordinator")
+    await page.click("a.tile[href='#/directory/subjects']")
+    await expect(page.locator("main h1")).to_be_visible()
+    subjects_title = await page.locator("main h1").text_content()
+    # i18n-desk.js came with sign-up, before the worker controlled the page: app.js has it
+    # fetched again through the worker, which then keeps it too
+    for url in ("/i18n-en.js", "/i18n-desk.js", "/ui/subjects.js"):
+        await page.wait_for_function(cached, arg=url, timeout=10_000)
+
+    await tab.context.set_offline(True)
+    await page.goto(f"{tab.base}/#/")
+    await expect(page.locator("#me-role")).to_have_text("Coordinator")  # English, offline
+    await page.goto(f"{tab.base}/#/directory/subjects")
+    await expect(page.locator("main h1")).to_have_text(subjects_title)
+    # the screen's module opened; its data needs the server, and it says so
+    await expect(page.locator("main .alert")).to_contain_text("network.unreachable")
+    await tab.context.set_offline(False)
+
+
+async def test_english_never_loaded_offline_says_so_and_stays_chinese(page_with_authenticator):
+    tab = page_with_authenticator
+    page = tab.page
+    await signed_in_coordinator(tab)
+    await page.evaluate("navigator.serviceWorker.ready")
+    await tab.context.set_offline(True)
+    await page.reload()
+    await expect(page.locator("#me-role")).to_have_text(ROLE_ZH["coordinator"])
+    await page.click("#lang-toggle")
+    await expect(page.locator("main .alert")).to_contain_text("English needs the network")
+    await expect(page.locator("#me-role")).to_have_text(ROLE_ZH["coordinator"])
+    assert await page.get_attribute("html", "lang") == "zh-CN"
+    await tab.context.set_offline(False)
+    await page.click("#lang-toggle")  # online: it loads now
+    await expect(page.locator("#me-role")).to_have_text("Coordinator")
+    assert await page.get_attribute("html", "lang") == "en"
