@@ -239,6 +239,19 @@ CATALOGUE: dict[str, Problem] = {
         "检查记录已变化，请刷新后再结束",
         "The record changed since you looked; reload before closing",
     ),
+    # --- the draw (planning/draw.py, DRAW.md) ---
+    "draw.invalid": Problem(
+        400, "抽取参数或抽取记录不正确", "The draw's inputs or record are invalid"
+    ),
+    "draw.short": Problem(
+        409,
+        "部门可派检查人员不足（含协作部门），无法完成匹配",
+        "A department has too few inspectors, even with its partners",
+    ),
+    "swap.invalid": Problem(400, "人员调换申请不正确", "The swap is invalid"),
+    "swap.no_candidate": Problem(
+        409, "没有符合条件的替换人员", "No eligible inspector can take this place"
+    ),
 }
 
 

@@ -1,0 +1,483 @@
+"""The verifiable double random draw of ../shared/specs/DRAW.md, as pure functions (no I/O).
+
+Everything here is recomputable by anyone from a published draw record: the server runs these
+functions to make a draw, `onevisit draw verify FILE` runs them again on the record alone, and
+an outside verifier can implement the spec independently and get the same bytes.
+
+- `snapshot_hash`, `quota`, `seed_of`: the fixed inputs.
+- `select`: per stratum the k subjects with the lowest SHA-256 keys; their union in key order
+  is the batch order.
+- `match`: the joint groups, by the spec's exact loop (departments in record order, initiator
+  first; partners only while short; lowest key1 among candidates; per-draw loads and cap).
+- `apply_swaps`: swaps in record order, each `in` computed by the same rules.
+- `recompute` / `verify`: a whole record from its inputs, and the differences from it.
+
+Identifiers enter hashes as UTF-8; big-endian 256-bit keys compare as their 32 digest bytes,
+so keys stay `bytes` (no int conversion). Ratios are decimal strings computed with Fraction:
+`ceil(ratio × n)` never touches a float.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from onevisit.errors import AppError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "SWAP_REASONS",
+    "ZERO_SECRET",
+    "Department",
+    "Group",
+    "apply_swaps",
+    "match",
+    "matching_key",
+    "quota",
+    "recompute",
+    "seed_of",
+    "select",
+    "selection_key",
+    "snapshot_hash",
+    "verify",
+]
+
+FORMAT_VERSION = 1
+ZERO_SECRET = bytes(32)  # stands for a party that did not reveal (DRAW.md "Seed")
+SWAP_REASONS = ("conflict_of_interest", "post_change", "work_conflict", "health")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_RATIO = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A department of the task: how many inspectors each visit needs from it, and the
+    partner departments that lend inspectors when it is short (in order)."""
+
+    id: str
+    need: int
+    partners: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Group:
+    """One visit's joint group: members (inspector, own department, served department) in
+    the order taken; the leader is the first taken for the initiating department."""
+
+    subject_id: str
+    leader: str
+    members: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "subject_id": self.subject_id,
+            "leader": self.leader,
+            "members": [list(m) for m in self.members],
+        }
+
+
+def _fail(detail: str, **details: Any) -> AppError:
+    return AppError("draw.invalid", detail, **details)
+
+
+def _utf8(value: str, what: str) -> bytes:
+    if not isinstance(value, str) or not value:
+        raise _fail(f"{what} must be a non-empty string")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate has no UTF-8 form
+        raise _fail(f"{what} is not valid Unicode") from exc
+
+
+# --- inputs ---------------------------------------------------------------------------------
+
+
+def snapshot_hash(population: Iterable[Sequence[str]]) -> str:
+    """SHA-256 of JCS(sorted [[subject_id, stratum], ...]), hex. For lists of strings without
+    lone surrogates, Python's compact JSON with ensure_ascii=False is exactly RFC 8785."""
+    rows = sorted([str(sid), str(stratum)] for sid, stratum in population)
+    try:
+        text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _fail("a subject id or stratum is not valid Unicode") from exc
+    return hashlib.sha256(data).hexdigest()
+
+
+def quota(rule: Mapping[str, Any], n: int) -> int:
+    """How many of a stratum of n subjects are drawn: {"ratio": "0.05"} → ceil(ratio × n)
+    capped at n (exactly, from the decimal string), or {"count": k} capped at n."""
+    if not isinstance(rule, Mapping) or len(rule) != 1:
+        raise _fail('a stratum rule is {"ratio": "<decimal>"} or {"count": <integer>}')
+    if "count" in rule:
+        count = rule["count"]
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise _fail("a stratum count must be a non-negative integer")
+        return min(count, n)
+    ratio = rule.get("ratio")
+    if not isinstance(ratio, str) or not _RATIO.fullmatch(ratio):
+        raise _fail('a stratum ratio must be a decimal string such as "0.05"')
+    exact = Fraction(ratio)
+    if exact > 1:
+        raise _fail("a stratum ratio must be between 0 and 1")
+    return min(n, -((-exact.numerator * n) // exact.denominator))  # ceil without floats
+
+
+def seed_of(secrets: Sequence[bytes], beacon: str) -> bytes:
+    """SHA-256(s_1 || … || s_n || beacon as UTF-8)."""
+    h = hashlib.sha256()
+    for secret in secrets:
+        if len(secret) != 32:
+            raise _fail("every party's secret is 32 bytes")
+        h.update(secret)
+    h.update(beacon.encode("utf-8"))
+    return h.digest()
+
+
+def selection_key(seed: bytes, task_id: str, subject_id: str) -> bytes:
+    return hashlib.sha256(
+        seed + b"\x00" + task_id.encode() + b"\x00" + subject_id.encode()
+    ).digest()
+
+
+def matching_key(
+    seed: bytes, task_id: str, subject_id: str, department_id: str, inspector_id: str
+) -> bytes:
+    parts = (task_id, subject_id, department_id, inspector_id)
+    return hashlib.sha256(seed + b"\x01" + b"\x00".join(p.encode() for p in parts)).digest()
+
+
+# --- selection ------------------------------------------------------------------------------
+
+
+def select(
+    seed: bytes,
+    task_id: str,
+    population: Iterable[Sequence[str]],
+    strata: Mapping[str, Mapping[str, Any]],
+) -> list[str]:
+    """The selected subjects in batch order: per stratum the `quota` lowest keys, then all of
+    them by key. Every stratum of the population needs a rule (a stratum without one would be
+    silently never drawn)."""
+    prefix = hashlib.sha256(seed + b"\x00" + _utf8(task_id, "task_id") + b"\x00")
+    by_stratum: dict[str, list[tuple[bytes, str]]] = {}
+    seen: set[str] = set()
+    for sid, stratum in population:
+        if sid in seen:
+            raise _fail(f"subject {sid} appears twice in the population", subject_id=sid)
+        seen.add(sid)
+        h = prefix.copy()
+        h.update(_utf8(sid, "subject_id"))
+        by_stratum.setdefault(stratum, []).append((h.digest(), sid))
+    unruled = sorted(set(by_stratum) - set(strata))
+    if unruled:
+        raise _fail(f"no ratio or count for stratum {unruled[0]}", strata=unruled)
+    chosen: list[tuple[bytes, str]] = []
+    for stratum, keyed in by_stratum.items():
+        k = quota(strata[stratum], len(keyed))
+        chosen.extend(heapq.nsmallest(k, keyed) if k < len(keyed) else keyed)
+    for rule in strata.values():
+        quota(rule, 0)  # a rule of an empty stratum must still be well formed
+    chosen.sort()
+    return [sid for _, sid in chosen]
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+class _Pool:
+    """Active inspectors by department, conflicts, the cap and the loads of this draw."""
+
+    def __init__(
+        self,
+        seed: bytes,
+        task_id: str,
+        inspectors: Iterable[Sequence[str]],
+        conflicts: Iterable[Sequence[str]],
+        cap: int | None,
+    ) -> None:
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise _fail("cap is a positive integer or null")
+        self.seed, self.task = seed, _utf8(task_id, "task_id")
+        self.by_department: dict[str, list[str]] = {}
+        self.department_of: dict[str, str] = {}
+        for inspector, department in inspectors:
+            if inspector in self.department_of:
+                raise _fail(f"inspector {inspector} is listed twice", inspector_id=inspector)
+            _utf8(inspector, "inspector_id")
+            self.department_of[inspector] = department
+            self.by_department.setdefault(department, []).append(inspector)
+        self.conflicts = {(i, s) for i, s in conflicts}
+        self.cap = cap
+        self.load: dict[str, int] = dict.fromkeys(self.department_of, 0)
+
+    def subject_prefix(self, subject_id: str) -> Any:
+        return hashlib.sha256(self.seed + b"\x01" + self.task + b"\x00" + subject_id.encode())
+
+    def ranked(
+        self, prefix: Any, subject_id: str, source: str, excluded: Iterable[str]
+    ) -> list[str]:
+        """Candidates of `source` for `subject_id`, lowest key1 first."""
+        h_source = prefix.copy()
+        h_source.update(b"\x00" + source.encode() + b"\x00")
+        cap, load, conflicts = self.cap, self.load, self.conflicts
+        keyed = []
+        for inspector in self.by_department.get(source, ()):
+            if inspector in excluded or (inspector, subject_id) in conflicts:
+                continue
+            if cap is not None and load[inspector] >= cap:
+                continue
+            h = h_source.copy()
+            h.update(inspector.encode())
+            keyed.append((h.digest(), inspector))
+        keyed.sort()
+        return [inspector for _, inspector in keyed]
+
+
+def _departments(departments: Sequence[Department]) -> list[Department]:
+    if not departments:
+        raise _fail("a draw needs at least the initiating department")
+    ids = [d.id for d in departments]
+    if len(set(ids)) != len(ids):
+        raise _fail("a department is listed twice")
+    for d in departments:
+        if isinstance(d.need, bool) or not isinstance(d.need, int) or d.need < 0:
+            raise _fail(f"need of {d.id} must be a non-negative integer", department_id=d.id)
+    return list(departments)
+
+
+def match(
+    seed: bytes,
+    task_id: str,
+    subjects: Sequence[str],
+    departments: Sequence[Department],
+    inspectors: Iterable[Sequence[str]],
+    conflicts: Iterable[Sequence[str]] = (),
+    cap: int | None = None,
+) -> list[Group]:
+    """The joint groups, subject by subject in batch order (DRAW.md "Inspector matching").
+    A department still short after its partners fails the draw, naming it (draw.short)."""
+    departments = _departments(departments)
+    pool = _Pool(seed, task_id, inspectors, conflicts, cap)
+    return [_group(pool, sid, departments) for sid in subjects]
+
+
+def _group(pool: _Pool, subject_id: str, departments: list[Department]) -> Group:
+    prefix = pool.subject_prefix(subject_id)
+    members: list[tuple[str, str, str]] = []
+    taken: set[str] = set()
+    leader = ""
+    for position, department in enumerate(departments):
+        short = department.need
+        for source in (department.id, *department.partners):
+            if not short:
+                break
+            for inspector in pool.ranked(prefix, subject_id, source, taken)[:short]:
+                members.append((inspector, source, department.id))
+                taken.add(inspector)
+                pool.load[inspector] += 1
+                short -= 1
+                if position == 0 and not leader:
+                    leader = inspector
+        if short:
+            raise AppError(
+                "draw.short",
+                f"{department.id}（{subject_id}）",
+                department_id=department.id,
+                subject_id=subject_id,
+                missing=short,
+            )
+    if len(members) < 2:  # 002:17 — at least two inspectors on site
+        raise AppError(
+            "draw.short",
+            f"{departments[0].id}（{subject_id}）",
+            department_id=departments[0].id,
+            subject_id=subject_id,
+            missing=2 - len(members),
+        )
+    return Group(subject_id=subject_id, leader=leader, members=members)
+
+
+# --- swaps ----------------------------------------------------------------------------------
+
+
+def apply_swaps(
+    seed: bytes,
+    task_id: str,
+    subjects: Sequence[str],
+    departments: Sequence[Department],
+    inspectors: Iterable[Sequence[str]],
+    conflicts: Iterable[Sequence[str]],
+    cap: int | None,
+    swaps: Sequence[Mapping[str, Any]],
+) -> tuple[list[Group], list[dict[str, Any]]]:
+    """The groups after the draw and then every swap in order; each swap answered with its
+    computed `in`. A swap is {subject_id, out, reason, approved_by} (a given `in` is ignored:
+    `verify` compares it)."""
+    departments = _departments(departments)
+    pool = _Pool(seed, task_id, inspectors, conflicts, cap)
+    groups = [_group(pool, sid, departments) for sid in subjects]
+    by_subject = {g.subject_id: g for g in groups}
+    partners = {d.id: d.partners for d in departments}
+    swapped_out: dict[str, set[str]] = {}
+    done = []
+    for n, swap in enumerate(swaps):
+        sid, out = swap.get("subject_id"), swap.get("out")
+        group = by_subject.get(sid)
+        if group is None:
+            raise AppError("swap.invalid", f"#{n + 1}: {sid} was not drawn", subject_id=sid)
+        place = next((k for k, m in enumerate(group.members) if m[0] == out), None)
+        if place is None:
+            raise AppError("swap.invalid", f"#{n + 1}: {out} is not in the group of {sid}")
+        if swap.get("reason") not in SWAP_REASONS:
+            raise AppError("swap.invalid", f"#{n + 1}: reason is one of {', '.join(SWAP_REASONS)}")
+        if not isinstance(swap.get("approved_by"), str) or not swap["approved_by"]:
+            raise AppError("swap.invalid", f"#{n + 1}: a swap names its approver")
+        _, own, served = group.members[place]
+        gone = swapped_out.setdefault(sid, set())
+        gone.add(out)
+        excluded = {m[0] for m in group.members} | gone
+        prefix = pool.subject_prefix(sid)
+        chosen = None
+        for source in dict.fromkeys((own, *partners.get(served, ()))):
+            ranked = pool.ranked(prefix, sid, source, excluded)
+            if ranked:
+                chosen = (ranked[0], source)
+                break
+        if chosen is None:
+            raise AppError(
+                "swap.no_candidate", f"{served}（{sid}）", subject_id=sid, department_id=served
+            )
+        inspector, source = chosen
+        group.members[place] = (inspector, source, served)
+        pool.load[out] -= 1
+        pool.load[inspector] += 1
+        if group.leader == out:
+            group.leader = inspector
+        done.append(
+            {
+                "subject_id": sid,
+                "out": out,
+                "in": inspector,
+                "reason": swap["reason"],
+                "approved_by": swap["approved_by"],
+            }
+        )
+    return groups, done
+
+
+# --- the record -----------------------------------------------------------------------------
+
+
+def _hex32(value: Any, what: str) -> bytes:
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise _fail(f"{what} must be 64 lowercase hex characters")
+    return bytes.fromhex(value)
+
+
+def _parties(parties: Any) -> list[bytes]:
+    """The secrets in commitment order; each revealed one must match its commitment. A party
+    marked "revealed": false stands in with 32 zero bytes (DRAW.md "Seed")."""
+    if not isinstance(parties, list) or not parties:
+        raise _fail("a draw has at least one committing party")
+    secrets = []
+    for n, party in enumerate(parties):
+        if not isinstance(party, Mapping) or not isinstance(party.get("name"), str):
+            raise _fail(f"party #{n + 1} needs a name")
+        commit = _hex32(party.get("commit"), f"party {party['name']}: commit")
+        secret = _hex32(party.get("secret"), f"party {party['name']}: secret")
+        if party.get("revealed", True) is False:
+            if secret != ZERO_SECRET:
+                raise _fail(f"party {party['name']} did not reveal: its secret is 32 zero bytes")
+        elif hashlib.sha256(secret).digest() != commit:
+            raise _fail(f"party {party['name']}: SHA-256(secret) is not its commitment")
+        secrets.append(secret)
+    return secrets
+
+
+def _pairs(value: Any, what: str) -> list[tuple[str, str]]:
+    if not isinstance(value, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in value
+    ):
+        raise _fail(f"{what} is a list of [string, string]")
+    return [(a, b) for a, b in value]
+
+
+def recompute(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record as its inputs determine it: snapshot hash, seed, selection, groups and the
+    swaps' `in` computed afresh; everything else copied. Raises AppError on malformed input."""
+    if not isinstance(record, Mapping) or record.get("v") != FORMAT_VERSION:
+        raise _fail(f'not a draw record of format "v": {FORMAT_VERSION}')
+    task_id = record.get("task_id")
+    _utf8(task_id, "task_id")
+    population = _pairs(record.get("population"), "population")
+    strata = record.get("strata")
+    if not isinstance(strata, Mapping):
+        raise _fail("strata is an object of stratum → rule")
+    beacon = record.get("beacon", "")
+    if not isinstance(beacon, str):
+        raise _fail("beacon is a string (empty if none)")
+    seed = seed_of(_parties(record.get("parties")), beacon)
+    departments = []
+    for d in record.get("departments") or []:
+        if not isinstance(d, Mapping) or not isinstance(d.get("id"), str):
+            raise _fail("departments are objects with id, need and partners")
+        partners = d.get("partners", [])
+        if not isinstance(partners, list) or not all(isinstance(p, str) for p in partners):
+            raise _fail(f"partners of {d['id']} are a list of department ids")
+        departments.append(Department(d["id"], d.get("need"), tuple(partners)))
+    inspectors = _pairs(record.get("inspectors"), "inspectors")
+    conflicts = _pairs(record.get("conflicts", []), "conflicts")
+    swaps = record.get("swaps", [])
+    if not isinstance(swaps, list) or not all(isinstance(s, Mapping) for s in swaps):
+        raise _fail("swaps is a list of objects")
+    subjects = select(seed, task_id, population, strata)
+    groups, done = apply_swaps(
+        seed, task_id, subjects, departments, inspectors, conflicts, record.get("cap"), swaps
+    )
+    return {
+        **record,
+        "population": [list(p) for p in sorted(population)],
+        "snapshot_hash": snapshot_hash(population),
+        "seed": seed.hex(),
+        "subjects": subjects,
+        "groups": [g.to_json() for g in groups],
+        "swaps": done,
+    }
+
+
+_CHECKED = ("population", "snapshot_hash", "seed", "subjects", "groups", "swaps")
+
+
+def verify(record: Mapping[str, Any]) -> list[str]:
+    """What in the record differs from what its inputs give; empty when it verifies."""
+    try:
+        expected = recompute(record)
+    except AppError as exc:
+        return [f"{exc.code}: {exc.detail or exc.problem.en}"]
+    problems = []
+    for name in _CHECKED:
+        if record.get(name) != expected[name]:
+            problems.append(
+                f"{name} differs from what the inputs give{_where(record, expected, name)}"
+            )
+    return problems
+
+
+def _where(record: Mapping[str, Any], expected: Mapping[str, Any], name: str) -> str:
+    def short(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)[:200]
+
+    got, want = record.get(name), expected[name]
+    if isinstance(got, list) and isinstance(want, list):
+        for i, (a, b) in enumerate(zip(got, want, strict=False)):
+            if a != b:
+                return f" (first at [{i}]: {short(a)}, expected {short(b)})"
+        return f" ({len(got)} entries, expected {len(want)})"
+    return f" (expected {short(want)})"
