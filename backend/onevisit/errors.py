@@ -248,7 +248,34 @@ CATALOGUE: dict[str, Problem] = {
         "部门可派检查人员不足（含协作部门），无法完成匹配",
         "A department has too few inspectors, even with its partners",
     ),
+    "draw.exists": Problem(
+        409, "该任务已完成承诺，不能重新抽取", "This task's draw is already committed"
+    ),
+    "draw.not_committed": Problem(
+        409, "该任务尚未提交抽取承诺", "This task's draw is not committed yet"
+    ),
+    "draw.done": Problem(
+        409, "该任务已完成抽取，抽取不可重做", "This task is already drawn; draws are never re-run"
+    ),
+    "draw.not_drawn": Problem(409, "该任务尚未抽取", "This task is not drawn yet"),
+    "draw.not_published": Problem(
+        404, "该任务尚无公开的抽取记录", "No draw record is published for this task"
+    ),
+    "draw.unrevealed": Problem(
+        409,
+        "仍有承诺方未公开其秘密值（可等待，或记为未公开）",
+        "A committing party has not revealed its secret (wait, or record it as not revealed)",
+    ),
+    "draw.secret_mismatch": Problem(
+        400, "公开的秘密值与其承诺不符", "The revealed secret does not match its commitment"
+    ),
+    "task.unknown": Problem(404, "检查任务不存在", "Unknown task"),
     "swap.invalid": Problem(400, "人员调换申请不正确", "The swap is invalid"),
+    "swap.visit_started": Problem(
+        409,
+        "该检查已开始记录，不能再调换人员",
+        "This visit has begun; its group can no longer change",
+    ),
     "swap.no_candidate": Problem(
         409, "没有符合条件的替换人员", "No eligible inspector can take this place"
     ),

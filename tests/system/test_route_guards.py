@@ -16,8 +16,8 @@ PUBLIC = {
 }
 
 # Outside /api no session is read at all (auth/guards.py): only the fixed public URLs of
-# EVIDENCE.md §7 and the 亮证 check /c/ (a sealed token is the credential: docs/visits.md) live
-# there, besides the PWA's static files and the /schema document.
+# EVIDENCE.md §7 and DRAW.md and the 亮证 check /c/ (a sealed token is the credential:
+# docs/visits.md) live there, besides the PWA's static files and the /schema document.
 PUBLIC_OUTSIDE_API = {
     "/log/checkpoint": "the signed checkpoint: public by design (§7)",
     "/log/key": "the note verifier key (§7)",
@@ -27,6 +27,8 @@ PUBLIC_OUTSIDE_API = {
     "/log/proof/consistency": "RFC 6962 proofs (§7)",
     "/verify/record/{record_hash:str}": "a record's public verification page (§5, §7)",
     "/c/{token:str}": "an inspector's 亮证 check: the sealed token is the credential",
+    "/public/tasks": "the published draws (DRAW.md)",
+    "/public/tasks/{task:str}/draw.json": "a draw record, for anyone to recompute (DRAW.md)",
 }
 NOT_API = ("/", "/{file_path:path}", "/schema")  # the PWA's files, the OpenAPI document
 

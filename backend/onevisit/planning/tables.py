@@ -8,6 +8,7 @@ The draw (DRAW.md) creates visits and members; until it exists, tests and the si
 """
 
 from piccolo.columns import (
+    JSON,
     UUID,
     Boolean,
     Date,
@@ -60,3 +61,38 @@ class VisitMember(Table, tablename="visit_member"):
     served = ForeignKey(references=Department, on_delete=RESTRICT)  # whose matters it checks
     position = Integer()  # order taken (DRAW.md); the leader is listed by is_leader
     is_leader = Boolean(default=False)
+
+
+class Draw(Table, tablename="draw"):
+    """A task's draw (DRAW.md), from commitment to the published record. Each step is also a
+    server log entry (EVIDENCE.md §4), which is the evidence; this row is the working state.
+    `inputs` are fixed at commitment (population, strata, departments, pool, conflicts, cap,
+    parties' commitments); `record` is the published draw record, rewritten only by a swap
+    (each swap is a log entry and a DrawSwap row; the record's groups are after all swaps)."""
+
+    task = ForeignKey(references=Task, on_delete=RESTRICT, unique=True)
+    status = Varchar(length=16, default="committed")  # committed → drawn
+    inputs = JSON(default={})
+    server_secret = Varchar(length=64)  # hex; published in the record once drawn
+    beacon = Text(default="")
+    beacon_set = Boolean(default=False)
+    reveals = JSON(default={})  # party name → secret hex, or null: did not reveal
+    record = JSON(null=True, default=None)
+    record_hash = Varchar(length=64, default="")
+    directory_revision = Integer(default=0)  # the directory snapshot the population is from
+    created_by = Varchar(length=64, default="")
+    committed_at = Timestamptz(default=TimestamptzNow())
+    drawn_at = Timestamptz(null=True, default=None)
+
+
+class DrawSwap(Table, tablename="draw_swap"):
+    """An approved swap, in order (DRAW.md "Swaps"); `incoming` is computed, never chosen."""
+
+    draw = ForeignKey(references=Draw, on_delete=RESTRICT, index=True)
+    position = Integer()
+    subject_id = Varchar(length=64)
+    outgoing = Varchar(length=32)  # inspector code
+    incoming = Varchar(length=32)
+    reason = Varchar(length=32)
+    approved_by = Varchar(length=64)
+    at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,607 @@
+"""A task's draw on the server: commit → (beacon) → reveal → draw → swaps, each step a server
+log entry (EVIDENCE.md §4), the published record recomputable by anyone (DRAW.md).
+
+- **Commit** fixes every input: the eligible population from the directory as it stands (its
+  revision number is kept), the strata rules, the departments with their partners and needs,
+  the active inspector pool, declared conflicts, the cap, and each party's commitment. The
+  server's own secret is drawn here (CSPRNG) and only its hash is logged.
+- **Beacon** (optional): a public string entered after the commitment, before the draw.
+- **Reveal**: each other party brings its secret; it must hash to its commitment.
+- **Draw**: the server reveals its secret; parties that did not reveal are recorded as such
+  and stand in with 32 zero bytes; the record is computed by planning/draw.py, logged by its
+  hash, published, and the visits with their joint groups are created in batch order.
+- **Swap**: recomputed by the spec's rule (the caller names who goes and why, never who comes).
+
+Domain logic only; planning/api.py is the HTTP face, cli.py the command line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from onevisit.auth.roles import Caller, Role
+from onevisit.db import read_transaction, write_transaction
+from onevisit.directory.tables import (
+    Department,
+    DepartmentPartner,
+    DirectoryRevision,
+    Inspector,
+    InspectorConflict,
+    Subject,
+)
+from onevisit.errors import AppError
+from onevisit.evidence.jcs import canonical
+from onevisit.evidence.log import LogAppender, sign_checkpoint
+from onevisit.evidence.store import now_ms, server_envelope, store_events
+from onevisit.planning import draw as spec
+from onevisit.planning.tables import Draw, DrawSwap, Task, TaskMatter, Visit, VisitMember
+
+__all__ = [
+    "LONG_UNINSPECTED",
+    "commit_draw",
+    "draw_status",
+    "public_record",
+    "public_tasks",
+    "reveal",
+    "run_draw",
+    "set_beacon",
+    "stratum_of",
+    "swap",
+]
+
+COMMITTED, DRAWN = "committed", "drawn"
+LONG_UNINSPECTED = "3y+"  # the "not inspected for 3+ years" stratum (DOMAIN.md step 3)
+SERVER_PARTY = "server"
+
+
+def stratum_of(credit_class: str, last_inspected: dt.date | None, today: dt.date) -> str:
+    """A subject's stratum: its credit risk class A–D, unless it was last inspected more than
+    three years ago — then the boosted stratum. Never inspected is not "3+ years" (a business
+    registered last month has never been inspected either)."""
+    if last_inspected is not None:
+        try:
+            limit = today.replace(year=today.year - 3)
+        except ValueError:  # 29 February
+            limit = today.replace(year=today.year - 3, day=28)
+        if last_inspected < limit:
+            return LONG_UNINSPECTED
+    return credit_class
+
+
+def _hash(value: Any) -> str:
+    return hashlib.sha256(canonical(value)).hexdigest()
+
+
+def _may_run(caller: Caller, initiator: str) -> None:
+    """Coordinators of the initiating department (and admins) run its tasks' draws."""
+    if caller.role is Role.admin:
+        return
+    if caller.role is Role.coordinator and caller.department == initiator:
+        return
+    raise AppError("auth.forbidden", "only the initiating department's coordinators draw")
+
+
+async def _task(code: str) -> dict[str, Any]:
+    rows = await Task.select(Task.id, Task.code, Task.name, Task.initiator.code).where(
+        Task.code == code
+    )
+    if not rows:
+        raise AppError("task.unknown", code)
+    row = rows[0]
+    return {
+        "id": row["id"],
+        "code": row["code"],
+        "name": row["name"],
+        "initiator": row["initiator.code"],
+    }
+
+
+async def _draw_row(task_id: int) -> dict[str, Any] | None:
+    rows = await Draw.select().where(Draw.task == task_id).output(load_json=True)
+    return rows[0] if rows else None
+
+
+async def _log(event_type: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A server log entry (inside the caller's write transaction), checkpoint signed."""
+    appender = await LogAppender.open()
+    event, sig = await server_envelope(event_type=event_type, body=body)
+    (stored,) = await store_events([(event, sig)], appender, received_ms=now_ms())
+    await sign_checkpoint(appender)
+    return {
+        "type": event.type,
+        "event": event.id,
+        "hash": event.hash,
+        "log_index": stored.log_index,
+    }
+
+
+# --- commit ---------------------------------------------------------------------------------
+
+
+async def _departments(task: dict[str, Any], needs: Mapping[str, int]) -> list[dict[str, Any]]:
+    """Initiator first, then the other departments whose matters the task holds (in the
+    task's matter order), each with its partners in order."""
+    rows = (
+        await TaskMatter.select(TaskMatter.matter.department.code)
+        .where(TaskMatter.task == task["id"])
+        .order_by(TaskMatter.position)
+    )
+    order = list(dict.fromkeys([task["initiator"], *(r["matter.department.code"] for r in rows)]))
+    unknown = sorted(set(needs) - set(order))
+    if unknown:
+        raise AppError("draw.invalid", f"{unknown[0]} takes no part in this task")
+    partner_rows = await DepartmentPartner.select(
+        DepartmentPartner.department.code, DepartmentPartner.partner.code
+    ).order_by(DepartmentPartner.position)
+    partners: dict[str, list[str]] = {}
+    for r in partner_rows:
+        partners.setdefault(r["department.code"], []).append(r["partner.code"])
+    return [
+        {
+            "id": code,
+            "need": needs.get(code, 2 if code == task["initiator"] else 1),
+            "partners": [p for p in partners.get(code, []) if p != code],
+        }
+        for code in order
+    ]
+
+
+async def _population(today: dt.date) -> tuple[list[list[str]], int]:
+    rows = await Subject.select(Subject.subject_id, Subject.credit_class, Subject.last_inspected)
+    revision = (
+        await DirectoryRevision.select(DirectoryRevision.id)
+        .order_by(DirectoryRevision.id, ascending=False)
+        .limit(1)
+    )
+    population = sorted(
+        [r["subject_id"], stratum_of(r["credit_class"], r["last_inspected"], today)] for r in rows
+    )
+    return population, revision[0]["id"] if revision else 0
+
+
+async def _pool(
+    departments: Sequence[Mapping[str, Any]],
+) -> tuple[list[list[str]], list[list[str]]]:
+    codes = sorted({d["id"] for d in departments} | {p for d in departments for p in d["partners"]})
+    rows = await Inspector.select(Inspector.code, Inspector.department.code).where(
+        (Inspector.active == True) & Inspector.department.code.is_in(codes)  # noqa: E712
+    )
+    inspectors = sorted([r["code"], r["department.code"]] for r in rows)
+    pool = [i for i, _ in inspectors] or [""]
+    declared = await InspectorConflict.select(
+        InspectorConflict.inspector.code, InspectorConflict.subject_id
+    ).where(InspectorConflict.inspector.code.is_in(pool))
+    conflicts = sorted({(r["inspector.code"], r["subject_id"]) for r in declared})
+    return inspectors, [list(c) for c in conflicts]
+
+
+async def commit_draw(
+    *,
+    caller: Caller,
+    task_code: str,
+    strata: Mapping[str, Mapping[str, Any]],
+    needs: Mapping[str, int] | None = None,
+    cap: int | None = None,
+    parties: Sequence[Mapping[str, str]] = (),
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """Fix the draw's inputs and log the commitments. `parties`: other committing parties,
+    each {name, commit} (hex SHA-256 of its secret), in commitment order after the server."""
+    async with write_transaction():
+        task = await _task(task_code)
+        _may_run(caller, task["initiator"])
+        if await _draw_row(task["id"]):
+            raise AppError("draw.exists", task_code)
+        departments = await _departments(task, needs or {})
+        population, revision = await _population(today or dt.date.today())
+        inspectors, conflicts = await _pool(departments)
+        secret = secrets.token_bytes(32)
+        committed = [{"name": SERVER_PARTY, "commit": hashlib.sha256(secret).hexdigest()}]
+        for party in parties:
+            name, commit = party.get("name"), party.get("commit")
+            if (
+                not isinstance(name, str)
+                or not name.strip()
+                or name in {p["name"] for p in committed}
+            ):
+                raise AppError("draw.invalid", "every party has its own non-empty name")
+            if not isinstance(commit, str) or len(commit) != 64 or commit.strip("0123456789abcdef"):
+                raise AppError("draw.invalid", f"{name}: commit is 64 lowercase hex characters")
+            committed.append({"name": name.strip(), "commit": commit})
+        for rule in strata.values():
+            spec.quota(rule, 0)  # refuse a malformed rule now, not at the draw
+        missing = sorted({s for _, s in population} - set(strata))
+        if missing:
+            raise AppError(
+                "draw.invalid", f"no ratio or count for stratum {missing[0]}", strata=missing
+            )
+        _enough_inspectors(departments, inspectors)
+        inputs = {
+            "v": spec.FORMAT_VERSION,
+            "task_id": task_code,
+            "population": population,
+            "snapshot_hash": spec.snapshot_hash(population),
+            "strata": {k: dict(v) for k, v in sorted(strata.items())},
+            "parties": committed,
+            "departments": departments,
+            "inspectors": inspectors,
+            "conflicts": conflicts,
+            "cap": cap,
+        }
+        logged = await _log(
+            "draw_committed",
+            {
+                "task": task_code,
+                "snapshot_hash": inputs["snapshot_hash"],
+                "population": len(population),
+                "directory_revision": revision,
+                "strata": inputs["strata"],
+                "departments": departments,
+                "inspectors_hash": _hash(inspectors),
+                "conflicts_hash": _hash(conflicts),
+                "cap": cap,
+                "parties": committed,
+            },
+        )
+        await Draw.insert(
+            Draw(
+                task=task["id"],
+                status=COMMITTED,
+                inputs=inputs,
+                server_secret=secret.hex(),
+                reveals={},
+                directory_revision=revision,
+                created_by=caller.user_id,
+            )
+        )
+    return {"task": task_code, "status": COMMITTED, "log": logged, **_summary(inputs)}
+
+
+def _enough_inspectors(
+    departments: Sequence[Mapping[str, Any]], inspectors: Sequence[Sequence[str]]
+) -> None:
+    """A department that cannot fill one group even with all its partners fails now, naming
+    it, before anything is committed (conflicts and the cap can still fail the draw later)."""
+    count: dict[str, int] = {}
+    for _, department in inspectors:
+        count[department] = count.get(department, 0) + 1
+    for d in departments:
+        available = sum(count.get(source, 0) for source in dict.fromkeys([d["id"], *d["partners"]]))
+        if available < d["need"]:
+            raise AppError(
+                "draw.short", d["id"], department_id=d["id"], need=d["need"], available=available
+            )
+    if sum(d["need"] for d in departments) < 2:  # 002:17: at least two inspectors on site
+        raise AppError("draw.invalid", "a visit needs at least two inspectors in all")
+
+
+def _summary(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for _, stratum in inputs["population"]:
+        counts[stratum] = counts.get(stratum, 0) + 1
+    return {
+        "snapshot_hash": inputs["snapshot_hash"],
+        "population": len(inputs["population"]),
+        "strata": {
+            k: {"rule": r, "eligible": counts.get(k, 0), "drawn": spec.quota(r, counts.get(k, 0))}
+            for k, r in inputs["strata"].items()
+        },
+        "parties": [{"name": p["name"], "commit": p["commit"]} for p in inputs["parties"]],
+        "departments": inputs["departments"],
+        "inspectors": len(inputs["inspectors"]),
+        "cap": inputs["cap"],
+    }
+
+
+# --- beacon and reveals ---------------------------------------------------------------------
+
+
+async def _open_draw(caller: Caller, task_code: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    task = await _task(task_code)
+    _may_run(caller, task["initiator"])
+    row = await _draw_row(task["id"])
+    if row is None:
+        raise AppError("draw.not_committed", task_code)
+    if row["status"] != COMMITTED:
+        raise AppError("draw.done", task_code)
+    return task, row
+
+
+async def set_beacon(*, caller: Caller, task_code: str, beacon: str) -> dict[str, Any]:
+    if not isinstance(beacon, str) or not beacon.strip() or len(beacon) > 1000:
+        raise AppError(
+            "draw.invalid", "the beacon is a non-empty string of at most 1000 characters"
+        )
+    async with write_transaction():
+        _, row = await _open_draw(caller, task_code)
+        if row["beacon_set"]:
+            raise AppError("draw.invalid", "the beacon is already set")
+        logged = await _log("draw_beacon", {"task": task_code, "beacon": beacon})
+        await Draw.update({Draw.beacon: beacon, Draw.beacon_set: True}).where(Draw.id == row["id"])
+    return {"task": task_code, "beacon": beacon, "log": logged}
+
+
+async def reveal(*, caller: Caller, task_code: str, party: str, secret: str) -> dict[str, Any]:
+    """Another party's secret; it must hash to that party's commitment."""
+    async with write_transaction():
+        _, row = await _open_draw(caller, task_code)
+        committed = {p["name"]: p["commit"] for p in row["inputs"]["parties"]}
+        if party == SERVER_PARTY or party not in committed:
+            raise AppError("draw.invalid", f"{party} is not a committing party")
+        if party in row["reveals"]:
+            raise AppError("draw.invalid", f"{party} has already revealed")
+        try:
+            raw = bytes.fromhex(secret) if isinstance(secret, str) else b""
+        except ValueError:
+            raw = b""
+        if len(raw) != 32 or secret != raw.hex():
+            raise AppError("draw.invalid", "a secret is 64 lowercase hex characters")
+        if hashlib.sha256(raw).hexdigest() != committed[party]:
+            raise AppError("draw.secret_mismatch", party, party=party)
+        logged = await _log("draw_revealed", {"task": task_code, "party": party, "secret": secret})
+        await Draw.update({Draw.reveals: {**row["reveals"], party: secret}}).where(
+            Draw.id == row["id"]
+        )
+    return {"task": task_code, "party": party, "log": logged}
+
+
+# --- the draw -------------------------------------------------------------------------------
+
+
+async def run_draw(
+    *, caller: Caller, task_code: str, give_up: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Reveal the server's secret, compute and publish the record, create the visits. Every
+    other party must have revealed, or be named in `give_up` (it did not reveal in time: the
+    record says so and 32 zero bytes stand in — a draw is never re-run)."""
+    async with write_transaction():
+        task, row = await _open_draw(caller, task_code)
+        inputs = row["inputs"]
+        others = [p["name"] for p in inputs["parties"][1:]]
+        unknown = sorted(set(give_up) - set(others))
+        if unknown:
+            raise AppError("draw.invalid", f"{unknown[0]} is not a committing party")
+        waiting = [p for p in others if p not in row["reveals"] and p not in give_up]
+        if waiting:
+            raise AppError("draw.unrevealed", "、".join(waiting), parties=waiting)
+        logs = [
+            await _log(
+                "draw_revealed",
+                {"task": task_code, "party": SERVER_PARTY, "secret": row["server_secret"]},
+            )
+        ]
+        for name in others:
+            if name not in row["reveals"]:
+                logs.append(await _log("draw_party_missing", {"task": task_code, "party": name}))
+        parties = []
+        for p in inputs["parties"]:
+            if p["name"] == SERVER_PARTY:
+                parties.append({**p, "secret": row["server_secret"]})
+            elif p["name"] in row["reveals"]:
+                parties.append({**p, "secret": row["reveals"][p["name"]]})
+            else:
+                parties.append({**p, "secret": spec.ZERO_SECRET.hex(), "revealed": False})
+        record = spec.recompute(
+            {**inputs, "parties": parties, "beacon": row["beacon"], "swaps": []}
+        )
+        record_hash = _hash(record)
+        logs.append(
+            await _log(
+                "draw_result",
+                {
+                    "task": task_code,
+                    "seed": record["seed"],
+                    "record_hash": record_hash,
+                    "subjects": len(record["subjects"]),
+                    "groups": len(record["groups"]),
+                },
+            )
+        )
+        await Draw.update(
+            {
+                Draw.status: DRAWN,
+                Draw.record: record,
+                Draw.record_hash: record_hash,
+                Draw.drawn_at: dt.datetime.now(dt.UTC),
+            }
+        ).where(Draw.id == row["id"])
+        await _create_visits(task["id"], record["groups"])
+    return {
+        "task": task_code,
+        "status": DRAWN,
+        "record_hash": record_hash,
+        "log": logs,
+        "subjects": len(record["subjects"]),
+        "seed": record["seed"],
+    }
+
+
+async def _ids(groups: Sequence[Mapping[str, Any]]) -> tuple[dict[str, int], dict[str, int]]:
+    """Database ids of the inspectors and departments the groups name."""
+    members = [m for g in groups for m in g["members"]]
+    inspectors = await Inspector.select(Inspector.id, Inspector.code).where(
+        Inspector.code.is_in(sorted({m[0] for m in members}) or [""])
+    )
+    departments = await Department.select(Department.id, Department.code).where(
+        Department.code.is_in(sorted({d for m in members for d in m[1:]}) or [""])
+    )
+    return {r["code"]: r["id"] for r in inspectors}, {r["code"]: r["id"] for r in departments}
+
+
+async def _create_visits(task_id: int, groups: Sequence[Mapping[str, Any]]) -> None:
+    """One visit per drawn subject, in batch order, its members in the order taken."""
+    inspectors, departments = await _ids(groups)
+    for order, group in enumerate(groups):
+        visit = Visit(task=task_id, subject_id=group["subject_id"], batch_order=order)
+        await Visit.insert(visit)
+        await VisitMember.insert(
+            *[
+                VisitMember(
+                    visit=visit.id,
+                    inspector=inspectors[i],
+                    department=departments[own],
+                    served=departments[served],
+                    position=n,
+                    is_leader=i == group["leader"],
+                )
+                for n, (i, own, served) in enumerate(group["members"])
+            ]
+        )
+
+
+# --- swaps ----------------------------------------------------------------------------------
+
+
+async def swap(
+    *, caller: Caller, task_code: str, subject_id: str, out: str, reason: str
+) -> dict[str, Any]:
+    """Replace `out` in the group of `subject_id` by the spec's rule; the caller (a
+    coordinator of the initiating department) is the approver. Only before the visit began:
+    once its group has recorded anything, the group is evidence."""
+    from onevisit.evidence.tables import Event  # the visit's events, if any
+
+    async with write_transaction():
+        task = await _task(task_code)
+        _may_run(caller, task["initiator"])
+        row = await _draw_row(task["id"])
+        if row is None or row["status"] != DRAWN:
+            raise AppError("draw.not_drawn", task_code)
+        visits = await Visit.select(Visit.id).where(
+            (Visit.task == task["id"]) & (Visit.subject_id == subject_id)
+        )
+        if not visits:
+            raise AppError("swap.invalid", f"{subject_id} was not drawn", subject_id=subject_id)
+        visit_id = visits[0]["id"]
+        if await Event.exists().where(Event.visit == str(visit_id)):
+            raise AppError("swap.visit_started", subject_id, subject_id=subject_id)
+        record = row["record"]
+        asked = {
+            "subject_id": subject_id,
+            "out": out,
+            "reason": reason,
+            "approved_by": caller.user_id,
+        }
+        updated = spec.recompute({**record, "swaps": [*record["swaps"], asked]})
+        done = updated["swaps"][-1]
+        record_hash = _hash(updated)
+        logged = await _log("draw_swap", {"task": task_code, **done, "record_hash": record_hash})
+        await DrawSwap.insert(
+            DrawSwap(
+                draw=row["id"],
+                position=len(record["swaps"]),
+                subject_id=subject_id,
+                outgoing=out,
+                incoming=done["in"],
+                reason=reason,
+                approved_by=caller.user_id,
+            )
+        )
+        await Draw.update({Draw.record: updated, Draw.record_hash: record_hash}).where(
+            Draw.id == row["id"]
+        )
+        group = next(g for g in updated["groups"] if g["subject_id"] == subject_id)
+        inspectors, departments = await _ids([group])
+        position = next(n for n, m in enumerate(group["members"]) if m[0] == done["in"])
+        _, own, _ = group["members"][position]
+        await VisitMember.update(
+            {
+                VisitMember.inspector: inspectors[done["in"]],
+                VisitMember.department: departments[own],
+                VisitMember.is_leader: group["leader"] == done["in"],
+            }
+        ).where((VisitMember.visit == visit_id) & (VisitMember.position == position))
+    return {"task": task_code, "swap": done, "record_hash": record_hash, "log": logged}
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+async def draw_status(*, caller: Caller, task_code: str) -> dict[str, Any]:
+    """Where the task's draw stands (for its coordinators): inputs summarised, who revealed,
+    and once drawn the record's hash and URL. Secrets only as the published record has them."""
+    async with read_transaction():
+        task = await _task(task_code)
+        _may_run(caller, task["initiator"])
+        row = await _draw_row(task["id"])
+        swaps = (
+            await DrawSwap.select().where(DrawSwap.draw == row["id"]).order_by(DrawSwap.position)
+            if row
+            else []
+        )
+    out: dict[str, Any] = {
+        "task": task_code,
+        "name": task["name"],
+        "initiator": task["initiator"],
+        "status": "none",
+    }
+    if row is None:
+        return out
+    out.update(_summary(row["inputs"]))
+    out.update(
+        status=row["status"],
+        directory_revision=row["directory_revision"],
+        beacon=row["beacon"] if row["beacon_set"] else None,
+        revealed=sorted(row["reveals"]),
+    )
+    if row["status"] == DRAWN:
+        out.update(
+            record_hash=row["record_hash"],
+            record_url=f"/public/tasks/{task_code}/draw.json",
+            seed=row["record"]["seed"],
+            subjects=row["record"]["subjects"],
+            groups=row["record"]["groups"],
+            swaps=[
+                {
+                    "subject_id": w["subject_id"],
+                    "out": w["outgoing"],
+                    "in": w["incoming"],
+                    "reason": w["reason"],
+                    "approved_by": w["approved_by"],
+                }
+                for w in swaps
+            ],
+        )
+    return out
+
+
+async def public_tasks() -> list[dict[str, Any]]:
+    """Every drawn task, newest first, for /public/tasks."""
+    async with read_transaction():
+        rows = (
+            await Draw.select(
+                Draw.task.code,
+                Draw.task.name,
+                Draw.task.initiator.code,
+                Draw.task.initiator.name,
+                Draw.record_hash,
+                Draw.drawn_at,
+            )
+            .where(Draw.status == DRAWN)
+            .order_by(Draw.drawn_at, ascending=False)
+        )
+    return [
+        {
+            "id": r["task.code"],
+            "name": r["task.name"],
+            "initiator": r["task.initiator.code"],
+            "initiator_name": r["task.initiator.name"],
+            "drawn_at": r["drawn_at"].isoformat() if r["drawn_at"] else None,
+            "record_hash": r["record_hash"],
+            "draw": f"/public/tasks/{r['task.code']}/draw.json",
+        }
+        for r in rows
+    ]
+
+
+async def public_record(task_code: str) -> dict[str, Any]:
+    """The published draw record (DRAW.md format); 404 until the task is drawn."""
+    async with read_transaction():
+        task = await _task(task_code)
+        row = await _draw_row(task["id"])
+    if row is None or row["status"] != DRAWN:
+        raise AppError("draw.not_published", task_code)
+    return row["record"]

@@ -1,0 +1,289 @@
+"""A task's draw on the server, through the real API on both engines: commit → beacon →
+reveal → run → swap, every step a server log entry, the public record recomputable offline
+(`onevisit draw verify`), visits and groups created from it; and who may do what."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import subprocess
+import sys
+
+import httpx
+
+from onevisit.auth.roles import Role
+from onevisit.directory.tables import Department, DepartmentPartner, Inspector
+from onevisit.evidence.tables import Event
+from onevisit.evidence.verify import verify_all
+from onevisit.planning import draw as spec
+from onevisit.planning.draws import LONG_UNINSPECTED, stratum_of
+from onevisit.planning.tables import Task, Visit, VisitMember
+from onevisit.planning.visits import create_task
+from tests.directory.test_api import assert_error
+from tests.fixtures import unique
+from tests.sync.conftest import _matter
+
+ALL_STRATA = {c: {"count": 1} for c in ("A", "B", "C", "D", LONG_UNINSPECTED)}
+
+
+def test_stratum_is_the_credit_class_unless_long_uninspected():
+    today = dt.date(2026, 12, 3)
+    assert stratum_of("C", None, today) == "C"  # never inspected is not "3+ years"
+    assert stratum_of("C", dt.date(2024, 1, 1), today) == "C"
+    assert stratum_of("A", dt.date(2023, 12, 3), today) == "A"  # exactly three years
+    assert stratum_of("A", dt.date(2023, 12, 2), today) == LONG_UNINSPECTED
+    assert stratum_of("B", dt.date(2020, 2, 28), dt.date(2024, 2, 29)) == LONG_UNINSPECTED
+
+
+async def _inspectors(department: str, n: int) -> list[str]:
+    dep_id = (await Department.select(Department.id).where(Department.code == department))[0]["id"]
+    codes = [unique("i") for _ in range(n)]
+    if not codes:
+        return codes
+    await Inspector.insert(
+        *[Inspector(code=c, name=f"检查员{c}", department=dep_id, certificate_no=c) for c in codes]
+    )
+    return codes
+
+
+async def _scene(make_department, as_role, *, inspectors=(3, 2), partner: int = 0):
+    """Two departments (initiator first) with matters, inspectors, a task, a few subjects,
+    and a coordinator of the initiator."""
+    deps = [await make_department(), await make_department()]
+    ids = {
+        r["code"]: r["id"]
+        for r in await Department.select(Department.id, Department.code).where(
+            Department.code.is_in(deps)
+        )
+    }
+    pool = {d: await _inspectors(d, n) for d, n in zip(deps, inspectors, strict=True)}
+    if partner:
+        extra = await make_department()
+        pool[extra] = await _inspectors(extra, partner)
+        extra_id = (await Department.select(Department.id).where(Department.code == extra))[0]
+        await DepartmentPartner.insert(
+            DepartmentPartner(department=ids[deps[1]], partner=extra_id["id"], position=0)
+        )
+    matters = [await _matter(ids[d], 2) for d in deps]
+    code = unique("T")
+    await create_task(code=code, name="联合抽查任务", initiator=deps[0], matters=matters,
+                      created_by="test")  # fmt: skip
+    coordinator = await as_role(Role.coordinator, department=deps[0])
+    for n in range(3):
+        r = await coordinator.client.post("/api/subjects", json={
+            "subject_id": unique("P-"), "name": f"抽查对象{n}", "kind": "product",
+            "credit_class": "ABC"[n],
+        })  # fmt: skip
+        assert r.status_code == 201, r.text
+    return deps, pool, code, coordinator
+
+
+async def test_a_whole_draw_through_the_api_verifies_offline_and_creates_visits(
+    make_department, as_role, client: httpx.AsyncClient, tmp_path
+):
+    deps, pool, task, coordinator = await _scene(make_department, as_role)
+    c = coordinator.client
+    notary_secret = bytes(range(32))
+    notary = {"name": "公证处", "commit": hashlib.sha256(notary_secret).hexdigest()}
+    r = await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA, "parties": [notary]})
+    assert r.status_code == 201, r.text
+    committed = r.json()
+    assert [p["name"] for p in committed["parties"]] == ["server", "公证处"]
+    assert committed["departments"][0]["id"] == deps[0] and committed["departments"][0]["need"] == 2
+    assert committed["log"]["type"] == "server.draw_committed"
+    # not yet: the notary has not revealed
+    assert_error(await c.post(f"/api/tasks/{task}/draw/run", json={}), 409, "draw.unrevealed")
+    wrong = {"party": "公证处", "secret": "00" * 32}
+    r = await c.post(f"/api/tasks/{task}/draw/reveal", json=wrong)
+    assert_error(r, 400, "draw.secret_mismatch")
+    r = await c.post(f"/api/tasks/{task}/draw/beacon", json={"beacon": "福彩3D 2026330期 517"})
+    assert r.status_code == 200, r.text
+    r = await c.post(
+        f"/api/tasks/{task}/draw/reveal", json={"party": "公证处", "secret": notary_secret.hex()}
+    )
+    assert r.status_code == 200, r.text
+    r = await c.post(f"/api/tasks/{task}/draw/run", json={})
+    assert r.status_code == 200, r.text
+    ran = r.json()
+    assert [e["type"] for e in ran["log"]] == ["server.draw_revealed", "server.draw_result"]
+    assert_error(await c.post(f"/api/tasks/{task}/draw/run", json={}), 409, "draw.done")
+
+    # the public record: fixed URL, no session; recomputable from the file alone
+    r = await client.get(f"/public/tasks/{task}/draw.json")
+    assert r.status_code == 200, r.text
+    record = r.json()
+    assert spec.verify(record) == []
+    assert record["beacon"] == "福彩3D 2026330期 517"
+    assert record["parties"][1]["secret"] == notary_secret.hex()
+    assert (
+        hashlib.sha256(bytes.fromhex(record["parties"][0]["secret"])).hexdigest()
+        == (committed["parties"][0]["commit"])
+    )
+    assert len(record["subjects"]) == sum(
+        spec.quota(rule, sum(1 for _, s in record["population"] if s == k))
+        for k, rule in record["strata"].items()
+    )
+    assert (
+        ran["record_hash"]
+        == hashlib.sha256(
+            json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
+    )
+    path = tmp_path / "draw.json"
+    path.write_text(r.text, encoding="utf-8")
+    cli = [sys.executable, "-m", "onevisit.cli", "draw", "verify", str(path)]
+    done = subprocess.run(cli, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("OK"), done.stdout + done.stderr
+
+    # the list of published tasks, JSON and HTML
+    r = await client.get("/public/tasks", headers={"Accept": "application/json"})
+    listed = {t["id"]: t for t in r.json()["tasks"]}
+    assert listed[task]["record_hash"] == ran["record_hash"]
+    assert listed[task]["draw"] == f"/public/tasks/{task}/draw.json"
+    page = await client.get("/public/tasks")
+    assert page.headers["content-type"].startswith("text/html") and task in page.text
+
+    # visits in batch order with the record's groups; leader from the initiating department
+    task_id = (await Task.select(Task.id).where(Task.code == task))[0]["id"]
+    visits = (
+        await Visit.select(Visit.id, Visit.subject_id, Visit.batch_order)
+        .where(Visit.task == task_id)
+        .order_by(Visit.batch_order)
+    )
+    assert [v["subject_id"] for v in visits] == record["subjects"]
+    for v, group in zip(visits, record["groups"], strict=True):
+        members = (
+            await VisitMember.select(
+                VisitMember.inspector.code, VisitMember.served.code, VisitMember.is_leader
+            )
+            .where(VisitMember.visit == v["id"])
+            .order_by(VisitMember.position)
+        )
+        assert [(m["inspector.code"], m["served.code"]) for m in members] == [
+            (m[0], m[2]) for m in group["members"]
+        ]
+        assert [m["inspector.code"] for m in members if m["is_leader"]] == [group["leader"]]
+        assert group["leader"] in pool[deps[0]]
+
+    # each step is a server event in the log, and the whole log still verifies
+    types = [
+        e["event_type"]
+        for e in await Event.select(Event.event_type).where(Event.device_id == "server")
+        if e["event_type"].startswith("server.draw_")
+    ]
+    for kind in ("committed", "beacon", "revealed", "result"):
+        assert f"server.draw_{kind}" in types
+    assert (await verify_all()).ok
+
+
+async def test_a_swap_is_computed_logged_and_republished(
+    make_department, as_role, client: httpx.AsyncClient
+):
+    _, _, task, coordinator = await _scene(make_department, as_role, inspectors=(4, 3))
+    c = coordinator.client
+    assert (await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA})).status_code == 201
+    assert (await c.post(f"/api/tasks/{task}/draw/run", json={})).status_code == 200
+    before = (await client.get(f"/public/tasks/{task}/draw.json")).json()
+    group = before["groups"][0]
+    out = group["leader"]
+    asked = {"subject_id": group["subject_id"], "out": out, "reason": "health"}
+    r = await c.post(f"/api/tasks/{task}/draw/swaps", json=asked)
+    assert r.status_code == 201, r.text
+    done = r.json()["swap"]
+    assert done["out"] == out and done["in"] not in {m[0] for m in group["members"]}
+    assert done["approved_by"] == coordinator.user_id
+    after = (await client.get(f"/public/tasks/{task}/draw.json")).json()
+    assert spec.verify(after) == []
+    assert after["swaps"] == [done]
+    assert after["groups"][0]["leader"] == done["in"]  # the leader's place passes on
+    task_id = (await Task.select(Task.id).where(Task.code == task))[0]["id"]
+    in_task = (Visit.task == task_id) & (Visit.subject_id == group["subject_id"])
+    visit = (await Visit.select(Visit.id).where(in_task))[0]["id"]
+    leaders = await VisitMember.select(VisitMember.inspector.code).where(
+        (VisitMember.visit == visit) & (VisitMember.is_leader == True)  # noqa: E712
+    )
+    assert [m["inspector.code"] for m in leaders] == [done["in"]]
+    bad = {"subject_id": group["subject_id"], "out": "nobody", "reason": "health"}
+    assert_error(await c.post(f"/api/tasks/{task}/draw/swaps", json=bad), 400, "swap.invalid")
+    bad = {"subject_id": group["subject_id"], "out": done["in"], "reason": "bored"}
+    assert_error(await c.post(f"/api/tasks/{task}/draw/swaps", json=bad), 400, "swap.invalid")
+
+
+async def test_a_department_short_of_inspectors_is_refused_at_commit_naming_it(
+    make_department, as_role
+):
+    deps, _, task, coordinator = await _scene(make_department, as_role, inspectors=(2, 0))
+    r = await coordinator.client.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA})
+    assert_error(r, 409, "draw.short")
+    body = r.json()
+    assert body["details"]["department_id"] == deps[1]
+    assert deps[1] in body["message"]
+
+
+async def test_a_partner_department_fills_in(make_department, as_role, client):
+    deps, pool, task, coordinator = await _scene(
+        make_department, as_role, inspectors=(2, 0), partner=2
+    )
+    c = coordinator.client
+    assert (await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA})).status_code == 201
+    assert (await c.post(f"/api/tasks/{task}/draw/run", json={})).status_code == 200
+    record = (await client.get(f"/public/tasks/{task}/draw.json")).json()
+    partner = next(d for d in pool if d not in deps)
+    assert record["departments"][1]["partners"] == [partner]
+    for g in record["groups"]:
+        assert [m[1:] for m in g["members"]][-1] == [partner, deps[1]]
+
+
+async def test_a_party_that_never_reveals_is_recorded_and_replaced_by_zeros(
+    make_department, as_role, client
+):
+    _, _, task, coordinator = await _scene(make_department, as_role)
+    c = coordinator.client
+    party = {"name": "纪检监察", "commit": hashlib.sha256(b"x" * 32).hexdigest()}
+    r = await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA, "parties": [party]})
+    assert r.status_code == 201
+    r = await c.post(f"/api/tasks/{task}/draw/run", json={"give_up": ["纪检监察"]})
+    assert r.status_code == 200, r.text
+    assert "server.draw_party_missing" in [e["type"] for e in r.json()["log"]]
+    record = (await client.get(f"/public/tasks/{task}/draw.json")).json()
+    assert record["parties"][1] == {**party, "secret": "00" * 32, "revealed": False}
+    assert spec.verify(record) == []
+
+
+async def test_bad_inputs_are_refused_and_store_nothing(make_department, as_role, client):
+    _, _, task, coordinator = await _scene(make_department, as_role)
+    c = coordinator.client
+    cases = [
+        ({"strata": {"A": {"ratio": "0.5"}}}, "draw.invalid"),  # strata without a rule
+        ({"strata": {**ALL_STRATA, "A": {"ratio": "1.5"}}}, "draw.invalid"),
+        ({"strata": {**ALL_STRATA, "A": {"ratio": "0.1", "count": 2}}}, "draw.invalid"),
+        ({"strata": {**ALL_STRATA, "A": {"ratio": 0.1}}}, "request.invalid"),
+        ({"strata": ALL_STRATA, "parties": [{"name": "x", "commit": "zz"}]}, "request.invalid"),
+        ({"strata": ALL_STRATA, "needs": {"nope": 1}}, "draw.invalid"),
+    ]
+    for body, code in cases:
+        r = await c.post(f"/api/tasks/{task}/draw", json=body)
+        assert r.status_code in (400, 409, 422), (body, r.text)
+        assert r.json()["code"] == code, (body, r.text)
+    assert (await c.get(f"/api/tasks/{task}/draw")).json()["status"] == "none"
+    assert_error(await client.get(f"/public/tasks/{task}/draw.json"), 404, "draw.not_published")
+    assert_error(await client.get("/public/tasks/nope/draw.json"), 404, "task.unknown")
+
+
+async def test_only_the_initiating_departments_coordinators_and_admins_draw(
+    make_department, as_role
+):
+    deps, _, task, _ = await _scene(make_department, as_role)
+    other = await as_role(Role.coordinator, department=deps[1])  # a participant, not initiator
+    body = {"strata": ALL_STRATA}
+    assert_error(
+        await other.client.post(f"/api/tasks/{task}/draw", json=body), 403, "auth.forbidden"
+    )
+    assert_error(await other.client.get(f"/api/tasks/{task}/draw"), 403, "auth.forbidden")
+    for role in (Role.inspector, Role.leader):
+        someone = await as_role(role, department=deps[0])
+        r = await someone.client.post(f"/api/tasks/{task}/draw", json=body)
+        assert r.status_code == 403, r.text
+    admin = await as_role(Role.admin)
+    assert (await admin.client.post(f"/api/tasks/{task}/draw", json=body)).status_code == 201
