@@ -270,6 +270,13 @@ CATALOGUE: dict[str, Problem] = {
         400, "公开的秘密值与其承诺不符", "The revealed secret does not match its commitment"
     ),
     "task.unknown": Problem(404, "检查任务不存在", "Unknown task"),
+    "task.invalid": Problem(400, "检查任务内容不正确", "The task is invalid"),
+    "task.exists": Problem(409, "检查任务编号已存在", "A task with this code exists"),
+    "draw.ratio_cap": Problem(
+        400,
+        "抽取比例超过一般检查事项的比例上限",
+        "The draw's ratio exceeds a general matter's cap",
+    ),
     "swap.invalid": Problem(400, "人员调换申请不正确", "The swap is invalid"),
     "swap.visit_started": Problem(
         409,

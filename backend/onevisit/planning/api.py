@@ -28,6 +28,7 @@ from onevisit.planning.draws import (
     set_beacon,
     swap,
 )
+from onevisit.planning.tasks import list_tasks, new_task, task_detail
 
 __all__ = ["ROUTES"]
 
@@ -76,8 +77,39 @@ class SwapIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=32)]
 
 
+class TaskIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    matters: Annotated[list[Name], msgspec.Meta(min_length=1, max_length=50)]  # lead first
+    initiator: Name | None = None  # admins name it; a coordinator's is their department
+
+
 def _rules(strata: dict[str, Rule]) -> dict[str, dict[str, Any]]:
     return {k: msgspec.to_builtins(v) for k, v in strata.items()}
+
+
+@get("/api/tasks", guards=[STAFF], tags=["draw"], summary="Tasks of my department (all: admin)")
+async def get_tasks(request: Request) -> dict[str, Any]:
+    return {"tasks": await list_tasks(caller=caller_of(request))}
+
+
+@post(
+    "/api/tasks",
+    guards=[STAFF],
+    status_code=201,
+    tags=["draw"],
+    summary='A "1+X" task: the lead matter first, of the initiating department',
+)
+async def post_task(request: Request, data: JSONBody[TaskIn]) -> dict[str, Any]:
+    return await new_task(
+        caller=caller_of(request), code=data.code, name=data.name, matters=data.matters,
+        initiator=data.initiator,
+    )  # fmt: skip
+
+
+@get("/api/tasks/{task:str}", guards=[STAFF], tags=["draw"], summary="A task")
+async def get_task(request: Request, task: FromPath[str]) -> dict[str, Any]:
+    return await task_detail(caller=caller_of(request), code=task)
 
 
 @get("/api/tasks/{task:str}/draw", guards=[STAFF], tags=["draw"], summary="A task's draw")
@@ -210,6 +242,9 @@ def _tasks_page(tasks: list[dict[str, Any]]) -> str:
 
 
 ROUTES = [
+    get_tasks,
+    post_task,
+    get_task,
     get_draw,
     post_commit,
     post_beacon,

@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 from onevisit.auth.roles import Caller, Role
@@ -44,6 +45,7 @@ __all__ = [
     "LONG_UNINSPECTED",
     "commit_draw",
     "draw_status",
+    "eligible",
     "public_record",
     "public_tasks",
     "reveal",
@@ -70,6 +72,17 @@ def stratum_of(credit_class: str, last_inspected: dt.date | None, today: dt.date
         if last_inspected < limit:
             return LONG_UNINSPECTED
     return credit_class
+
+
+def eligible(
+    credit_class: str, last_inspected: dt.date | None, today: dt.date, has_key_matter: bool
+) -> bool:
+    """The exclusion rules (DOMAIN.md step 3): a subject inspected this year is not drawn
+    again — low-risk (A) ones never (at most once a year), others unless the task checks a
+    key matter. (The directory keeps one last-inspected date, not one per department.)"""
+    if last_inspected is None or last_inspected.year != today.year:
+        return True
+    return has_key_matter and credit_class != "A"
 
 
 def _hash(value: Any) -> str:
@@ -150,7 +163,8 @@ async def _departments(task: dict[str, Any], needs: Mapping[str, int]) -> list[d
     ]
 
 
-async def _population(today: dt.date) -> tuple[list[list[str]], int]:
+async def _population(today: dt.date, has_key_matter: bool) -> tuple[list[list[str]], int, int]:
+    """(eligible [subject_id, stratum] sorted, directory revision, how many were excluded)."""
     rows = await Subject.select(Subject.subject_id, Subject.credit_class, Subject.last_inspected)
     revision = (
         await DirectoryRevision.select(DirectoryRevision.id)
@@ -158,9 +172,11 @@ async def _population(today: dt.date) -> tuple[list[list[str]], int]:
         .limit(1)
     )
     population = sorted(
-        [r["subject_id"], stratum_of(r["credit_class"], r["last_inspected"], today)] for r in rows
+        [r["subject_id"], stratum_of(r["credit_class"], r["last_inspected"], today)]
+        for r in rows
+        if eligible(r["credit_class"], r["last_inspected"], today, has_key_matter)
     )
-    return population, revision[0]["id"] if revision else 0
+    return population, revision[0]["id"] if revision else 0, len(rows) - len(population)
 
 
 async def _pool(
@@ -197,7 +213,10 @@ async def commit_draw(
         if await _draw_row(task["id"]):
             raise AppError("draw.exists", task_code)
         departments = await _departments(task, needs or {})
-        population, revision = await _population(today or dt.date.today())
+        caps = await _general_caps(task["id"])
+        population, revision, excluded = await _population(
+            today or dt.date.today(), has_key_matter=caps is None
+        )
         inspectors, conflicts = await _pool(departments)
         secret = secrets.token_bytes(32)
         committed = [{"name": SERVER_PARTY, "commit": hashlib.sha256(secret).hexdigest()}]
@@ -220,6 +239,7 @@ async def commit_draw(
                 "draw.invalid", f"no ratio or count for stratum {missing[0]}", strata=missing
             )
         _enough_inspectors(departments, inspectors)
+        _within_caps(population, strata, caps or {})
         inputs = {
             "v": spec.FORMAT_VERSION,
             "task_id": task_code,
@@ -238,6 +258,7 @@ async def commit_draw(
                 "task": task_code,
                 "snapshot_hash": inputs["snapshot_hash"],
                 "population": len(population),
+                "excluded": excluded,
                 "directory_revision": revision,
                 "strata": inputs["strata"],
                 "departments": departments,
@@ -258,7 +279,47 @@ async def commit_draw(
                 created_by=caller.user_id,
             )
         )
-    return {"task": task_code, "status": COMMITTED, "log": logged, **_summary(inputs)}
+    return {
+        "task": task_code,
+        "status": COMMITTED,
+        "log": logged,
+        "excluded": excluded,
+        **_summary(inputs),
+    }
+
+
+async def _general_caps(task_id: int) -> dict[str, Fraction] | None:
+    """Ratio caps of the task's general matters (matter code → cap); None when the task checks
+    a key matter (a key matter has no cap, and keeps its subjects drawable this year)."""
+    rows = await TaskMatter.select(
+        TaskMatter.matter.code, TaskMatter.matter.category, TaskMatter.matter.ratio_cap
+    ).where(TaskMatter.task == task_id)
+    if any(r["matter.category"] == "key" for r in rows):
+        return None
+    return {r["matter.code"]: Fraction(r["matter.ratio_cap"]) for r in rows
+            if r["matter.ratio_cap"]}  # fmt: skip
+
+
+def _within_caps(
+    population: Sequence[Sequence[str]],
+    strata: Mapping[str, Mapping[str, Any]],
+    caps: Mapping[str, Fraction],
+) -> None:
+    """General matters cap the share of the population drawn (000:二(二), 002:9)."""
+    if not caps or not population:
+        return
+    sizes: dict[str, int] = {}
+    for _, stratum in population:
+        sizes[stratum] = sizes.get(stratum, 0) + 1
+    drawn = sum(spec.quota(strata[k], n) for k, n in sizes.items())
+    share = Fraction(drawn, len(population))
+    matter, cap = min(caps.items(), key=lambda kv: kv[1])
+    if share > cap:
+        raise AppError(
+            "draw.ratio_cap",
+            f"{matter}: {drawn}/{len(population)} > {cap.numerator}/{cap.denominator}",
+            matter=matter, drawn=drawn, eligible=len(population), cap=str(cap),
+        )  # fmt: skip
 
 
 def _enough_inspectors(
