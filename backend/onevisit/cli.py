@@ -7,7 +7,6 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
@@ -132,33 +131,6 @@ def cmd_import_bundle(args: argparse.Namespace) -> None:
     raise SystemExit(0 if result.ok else 1)
 
 
-def cmd_draw_verify(args: argparse.Namespace) -> None:
-    """DRAW.md: recompute a draw record from its inputs alone (offline); exit 1 on any
-    difference, 2 if the file is not a readable JSON document."""
-    import json
-
-    from onevisit.planning.draw import verify
-
-    try:
-        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-        record = json.loads(raw)
-    except (OSError, ValueError) as exc:
-        print(f"onevisit draw verify: cannot read {args.file}: {exc}", file=sys.stderr)
-        raise SystemExit(2) from exc
-    problems = verify(record)
-    task = record.get("task_id") if isinstance(record, dict) else None
-    if problems:
-        print(f"FAILED: draw record of task {task}", file=sys.stderr)
-        for problem in problems:
-            print(f"  {problem}", file=sys.stderr)
-        raise SystemExit(1)
-    print(
-        f"OK: draw record of task {task}: {len(record['population'])} eligible, "
-        f"{len(record['subjects'])} drawn, {len(record['groups'])} groups, "
-        f"{len(record.get('swaps', []))} swaps, seed {record['seed']}"
-    )
-
-
 def _name(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("a name is required / 须填写姓名")
@@ -216,11 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(fn=cmd_import_bundle)
 
-    p = sub.add_parser("draw", help="the double random draw (DRAW.md)")
-    draw = p.add_subparsers(dest="draw_command", required=True, metavar="ACTION")
-    q = draw.add_parser("verify", help="recompute a draw record from the file alone (offline)")
-    q.add_argument("file", help="a draw.json (or - for standard input)")
-    q.set_defaults(fn=cmd_draw_verify)
+    from onevisit.planning.cli import add_draw_parser  # `onevisit draw …`
+
+    add_draw_parser(sub)
 
     p = sub.add_parser(
         "verify", help="re-check every event, leaf, node, checkpoint, media file, confirmation"

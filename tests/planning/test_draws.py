@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import subprocess
 import sys
 
@@ -287,3 +288,43 @@ async def test_only_the_initiating_departments_coordinators_and_admins_draw(
         assert r.status_code == 403, r.text
     admin = await as_role(Role.admin)
     assert (await admin.client.post(f"/api/tasks/{task}/draw", json=body)).status_code == 201
+
+
+def _cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`onevisit draw …` as an operator runs it, on this run's database."""
+    return subprocess.run(
+        [sys.executable, "-m", "onevisit.cli", "draw", *args],
+        input=stdin, capture_output=True, text=True, timeout=120, env={**os.environ},
+    )  # fmt: skip
+
+
+async def test_the_whole_draw_from_the_command_line(make_department, as_role, client):
+    deps, _, task, _ = await _scene(make_department, as_role, inspectors=(4, 2))
+    secret = bytes(range(1, 33))
+    rules = [f"--rule={k}={'0.5' if k in 'AB' else '1'}" for k in ALL_STRATA]
+    party = f"--party=公证处={hashlib.sha256(secret).hexdigest()}"
+    done = _cli("commit", task, *rules, party, f"--need={deps[1]}=1")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["parties"][1]["name"] == "公证处"
+    assert _cli("beacon", task, "drand 123456").returncode == 0
+    refused = _cli("run", task)
+    assert refused.returncode == 2 and "draw.unrevealed" in refused.stderr
+    assert _cli("reveal", task, "公证处", secret.hex()).returncode == 0
+    ran = _cli("run", task)
+    assert ran.returncode == 0, ran.stderr
+    record = (await client.get(f"/public/tasks/{task}/draw.json")).json()
+    group = record["groups"][0]
+    out = group["members"][1][0]
+    swapped = _cli("swap", task, group["subject_id"], out, "work_conflict", "--approver=王科长")
+    assert swapped.returncode == 0, swapped.stderr
+    assert json.loads(swapped.stdout)["swap"]["approved_by"] == "王科长"
+    shown = json.loads(_cli("show", task).stdout)
+    assert shown["status"] == "drawn" and shown["swaps"][0]["out"] == out
+    published = (await client.get(f"/public/tasks/{task}/draw.json")).text
+    ok = _cli("verify", "-", stdin=published)
+    assert ok.returncode == 0 and ok.stdout.startswith("OK"), ok.stderr
+    tampered = json.loads(published)
+    tampered["swaps"][0]["in"] = out
+    bad = _cli("verify", "-", stdin=json.dumps(tampered))
+    assert bad.returncode == 1 and "swaps" in bad.stderr
+    assert _cli("verify", "-", stdin="not json").returncode == 2

@@ -518,10 +518,17 @@ async def _create_visits(task_id: int, groups: Sequence[Mapping[str, Any]]) -> N
 
 
 async def swap(
-    *, caller: Caller, task_code: str, subject_id: str, out: str, reason: str
+    *,
+    caller: Caller,
+    task_code: str,
+    subject_id: str,
+    out: str,
+    reason: str,
+    approver: str | None = None,
 ) -> dict[str, Any]:
     """Replace `out` in the group of `subject_id` by the spec's rule; the caller (a
-    coordinator of the initiating department) is the approver. Only before the visit began:
+    coordinator of the initiating department) is the approver unless one is named (the
+    command line names the department leader who approved). Only before the visit began:
     once its group has recorded anything, the group is evidence."""
     from onevisit.evidence.tables import Event  # the visit's events, if any
 
@@ -544,7 +551,7 @@ async def swap(
             "subject_id": subject_id,
             "out": out,
             "reason": reason,
-            "approved_by": caller.user_id,
+            "approved_by": approver or caller.user_id,
         }
         updated = spec.recompute({**record, "swaps": [*record["swaps"], asked]})
         done = updated["swaps"][-1]
@@ -558,7 +565,7 @@ async def swap(
                 outgoing=out,
                 incoming=done["in"],
                 reason=reason,
-                approved_by=caller.user_id,
+                approved_by=asked["approved_by"],
             )
         )
         await Draw.update({Draw.record: updated, Draw.record_hash: record_hash}).where(
