@@ -9,9 +9,17 @@ import dataclasses
 from onevisit.auth.tables import User
 from onevisit.auth.users import create_user
 from onevisit.demo.dataset import DemoUser, build_demo_dataset
-from onevisit.demo.load import DEMO_FIELD_GROUP, DEMO_FIELD_TASK_CODE, DEMO_TASK_CODE, load_demo
+from onevisit.demo.load import (
+    DEMO_DRAW_TASK_CODE,
+    DEMO_FIELD_GROUP,
+    DEMO_FIELD_TASK_CODE,
+    DEMO_TASK_CODE,
+    load_demo,
+)
 from onevisit.directory.seed import load_directory
 from onevisit.directory.tables import Inspector, Matter, Subject
+from onevisit.planning import draw as spec
+from onevisit.planning.draws import public_record
 from onevisit.planning.tables import Task, Visit, VisitMember
 from onevisit.planning.visits import create_task
 from onevisit.simulate.setup import ACTOR, INITIATOR, TASK_NAME
@@ -76,6 +84,15 @@ async def test_demo_loads_then_changes_nothing():
     )
     assert sorted(m["code"] for m in members) == sorted(c for c, _ in DEMO_FIELD_GROUP)
     assert {c for c, _ in DEMO_FIELD_GROUP} <= {u.inspector_code for u in dataset.users}
+    # a joint task of three departments drawn the verifiable way, with a swap, once only
+    record = await public_record(DEMO_DRAW_TASK_CODE)
+    assert spec.verify(record) == []
+    assert [d["id"] for d in record["departments"]] == ["scjg", "wsjk", "yjgl"]
+    assert len(record["parties"]) == 2 and record["beacon"] and len(record["swaps"]) == 1
+    assert first.visits_drawn == (0 if loaded_before else len(record["subjects"])) >= 0
+    assert second.visits_drawn == 0 and len(record["subjects"]) >= 5
+    drawn_task = await Task.select(Task.id).where(Task.code == DEMO_DRAW_TASK_CODE)
+    assert await Visit.count().where(Visit.task == drawn_task[0]["id"]) == len(record["groups"])
     # the other tasks are left as they were, and the demo leaves no task of its own among them
     assert (
         await Task.select(Task.id).where(Task.created_by == "simulate").order_by(Task.id) == foreign

@@ -20,6 +20,11 @@ DEMO_TASK_CODE = "DEMO-JOINT-VISITS"
 # --enrol`), so a new user can do a whole joint visit on a phone from `make run`.
 DEMO_FIELD_TASK_CODE = "DEMO-FIELD-VISITS"
 DEMO_FIELD_GROUP = (("scjg-i01", "scjg"), ("scjg-i02", "scjg"), ("wsjk-i01", "wsjk"))
+# A joint task of three departments drawn the verifiable way (DRAW.md), with a swap: its
+# record is public at /public/tasks/DEMO-DRAW-2026Q4/draw.json.
+DEMO_DRAW_TASK_CODE = "DEMO-DRAW-2026Q4"
+DEMO_DRAW_DEPARTMENTS = ("scjg", "wsjk", "yjgl")
+DEMO_PARTY = "洛阳市纪委监委派驻纪检监察组"
 
 
 @dataclass
@@ -32,6 +37,7 @@ class DemoSummary:
     users_skipped: list[str] = field(default_factory=list)
     visits_completed: int = 0
     visits_open: int = 0
+    visits_drawn: int = 0
 
     def text(self) -> str:
         parts = ", ".join(f"{k}: {v}" for k, v in self.directory.items())
@@ -44,7 +50,8 @@ class DemoSummary:
             f"demo data loaded ({parts}); users created: {len(self.users_created)}, "
             f"already present: {self.users_existing}{skipped}; "
             f"completed visits simulated: {self.visits_completed}; "
-            f"open visits for the demo group: {self.visits_open}"
+            f"open visits for the demo group: {self.visits_open}; "
+            f"visits from the demo draw: {self.visits_drawn}"
         )
 
 
@@ -77,6 +84,7 @@ async def load_demo(dataset: DemoDataset | None = None) -> DemoSummary:
         summary.users_created.append(user.name)
     summary.visits_completed = await _completed_visits()
     summary.visits_open = await _open_visits(dataset)
+    summary.visits_drawn = await _drawn_task(dataset)
     return summary
 
 
@@ -106,6 +114,50 @@ async def _open_visits(dataset: DemoDataset) -> int:
             batch_order=order,
         )  # fmt: skip
     return len(located)
+
+
+async def _drawn_task(dataset: DemoDataset) -> int:
+    """A "1+X" task of 市场监管 (lead), 卫生健康 and 应急管理, drawn with a second committing
+    party and a beacon, then one swap — through the same functions a coordinator's screens
+    call. Once only (found by its code). The party's secret is derived from a fixed phrase:
+    this is demo data, and anyone may recompute it."""
+    import hashlib
+
+    from onevisit.planning.cli import CLI_CALLER
+    from onevisit.planning.draws import commit_draw, reveal, run_draw, set_beacon, swap
+    from onevisit.planning.tables import Task
+    from onevisit.planning.visits import create_task
+
+    if await Task.exists().where(Task.code == DEMO_DRAW_TASK_CODE):
+        return 0
+    lead: dict[str, str] = {}
+    for m in dataset.matters:
+        if m.department in DEMO_DRAW_DEPARTMENTS and m.category == "key" and m.items:
+            lead.setdefault(m.department, m.code)
+    await create_task(
+        code=DEMO_DRAW_TASK_CODE, name="演示：2026年第四季度食品经营与安全生产联合双随机抽查",
+        initiator=DEMO_DRAW_DEPARTMENTS[0], matters=[lead[d] for d in DEMO_DRAW_DEPARTMENTS],
+        created_by=DEMO_ACTOR,
+    )  # fmt: skip
+    secret = hashlib.sha256("OneVisit 演示承诺方秘密值".encode()).digest()
+    rules = {"A": {"count": 1}, "B": {"count": 2}, "C": {"count": 2}, "D": {"count": 1},
+             "3y+": {"count": 1}}  # fmt: skip
+    await commit_draw(
+        caller=CLI_CALLER, task_code=DEMO_DRAW_TASK_CODE, strata=rules,
+        parties=[{"name": DEMO_PARTY, "commit": hashlib.sha256(secret).hexdigest()}],
+    )  # fmt: skip
+    await set_beacon(caller=CLI_CALLER, task_code=DEMO_DRAW_TASK_CODE, beacon="演示信标 2026-12-01")
+    await reveal(caller=CLI_CALLER, task_code=DEMO_DRAW_TASK_CODE, party=DEMO_PARTY,
+                 secret=secret.hex())  # fmt: skip
+    drawn = await run_draw(caller=CLI_CALLER, task_code=DEMO_DRAW_TASK_CODE)
+    from onevisit.planning.draws import public_record
+
+    first = (await public_record(DEMO_DRAW_TASK_CODE))["groups"][0]
+    await swap(
+        caller=CLI_CALLER, task_code=DEMO_DRAW_TASK_CODE, subject_id=first["subject_id"],
+        out=first["members"][-1][0], reason="health", approver="演示：部门负责人",
+    )  # fmt: skip
+    return int(drawn["subjects"])
 
 
 async def _completed_visits() -> int:
