@@ -22,10 +22,14 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from itertools import chain, compress, cycle, islice, repeat
+from operator import add, eq, itemgetter, lt
 from typing import Any
 
 from onevisit.errors import AppError
@@ -53,6 +57,23 @@ ZERO_SECRET = bytes(32)  # stands for a party that did not reveal (DRAW.md "Seed
 SWAP_REASONS = ("conflict_of_interest", "post_change", "work_conflict", "health")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _RATIO = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
+_PLAIN_BYTES = bytes(b for b in range(0x20, 0x100) if b != 0x5C)  # JSON leaves them as is
+
+# Speed (benchmarks/draw.py): a draw hashes ~3M short messages, and CPython's floor is the
+# creation of one hash object each. `_keys` runs the whole loop in C (map over bound
+# methods), so the draw costs little more than those hashes. Every fast path below gives the
+# same bytes as the plain loop it stands for; anything unusual (an error to report, ids that
+# need escaping, a cap) takes the plain loop, which also raises the errors.
+_SHA256 = hashlib.sha256
+_DIGEST = type(hashlib.sha256()).digest
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
+def _keys(prefix: bytes, tails: Iterable[bytes]) -> list[bytes]:
+    """SHA-256(prefix || tail) for every tail, in order."""
+    return list(map(_DIGEST, map(_SHA256, map(prefix.__add__, tails))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +122,42 @@ def _utf8(value: str, what: str) -> bytes:
 def snapshot_hash(population: Iterable[Sequence[str]]) -> str:
     """SHA-256 of JCS(sorted [[subject_id, stratum], ...]), hex. For lists of strings without
     lone surrogates, Python's compact JSON with ensure_ascii=False is exactly RFC 8785."""
-    rows = sorted([str(sid), str(stratum)] for sid, stratum in population)
-    try:
-        text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-        data = text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise _fail("a subject id or stratum is not valid Unicode") from exc
+    rows = population if isinstance(population, list) else list(population)
+    data = _snapshot_text(rows)
+    if data is None:
+        rows = sorted([str(sid), str(stratum)] for sid, stratum in rows)
+        try:
+            text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise _fail("a subject id or stratum is not valid Unicode") from exc
     return hashlib.sha256(data).hexdigest()
+
+
+def _snapshot_text(rows: list[Any]) -> bytes | None:
+    """The same JSON text built by joins, for rows as a record lists them: pairs of strings,
+    subject ids strictly increasing, nothing to escape. None for anything else."""
+    try:
+        if not rows or set(map(len, rows)) != {2}:
+            return None
+        flat = list(chain.from_iterable(rows))  # id, stratum, id, stratum, …
+        sids = flat[0::2]
+        if not all(map(lt, sids, islice(sids, 1, None))):
+            return None
+        labels = set(flat[1::2])
+        if not all(type(s) is str for s in labels):
+            return None
+        after = {s: f'","{s}"],["' for s in labels}  # a stratum and what follows it
+        flat[1::2] = map(after.__getitem__, flat[1::2])
+        flat[-1] = flat[-1][: -len('],["')] + "]]"
+        data = ('[["' + "".join(flat)).encode("utf-8")  # TypeError unless all are str
+        # Nothing to escape: no quote but the 4 of each row, no backslash or control character
+        # (UTF-8 encodes those as single bytes; every byte of other characters is ≥ 0x80).
+        if data.count(b'"') != 4 * len(rows) or data.translate(None, _PLAIN_BYTES):
+            return None
+        return data
+    except (TypeError, UnicodeEncodeError):
+        return None
 
 
 def quota(rule: Mapping[str, Any], n: int) -> int:
@@ -165,10 +215,17 @@ def select(
     """The selected subjects in batch order: per stratum the `quota` lowest keys, then all of
     them by key. Every stratum of the population needs a rule (a stratum without one would be
     silently never drawn)."""
+    rows = population if isinstance(population, list) else list(population)
+    try:
+        chosen = _select_fast(seed, task_id, rows, strata)
+    except Exception:  # the plain loop below meets the same problem and reports it
+        chosen = None
+    if chosen is not None:
+        return chosen
     prefix = hashlib.sha256(seed + b"\x00" + _utf8(task_id, "task_id") + b"\x00")
     by_stratum: dict[str, list[tuple[bytes, str]]] = {}
     seen: set[str] = set()
-    for sid, stratum in population:
+    for sid, stratum in rows:
         if sid in seen:
             raise _fail(f"subject {sid} appears twice in the population", subject_id=sid)
         seen.add(sid)
@@ -178,12 +235,70 @@ def select(
     unruled = sorted(set(by_stratum) - set(strata))
     if unruled:
         raise _fail(f"no ratio or count for stratum {unruled[0]}", strata=unruled)
-    chosen: list[tuple[bytes, str]] = []
+    chosen_keyed: list[tuple[bytes, str]] = []
     for stratum, keyed in by_stratum.items():
         k = quota(strata[stratum], len(keyed))
-        chosen.extend(heapq.nsmallest(k, keyed) if k < len(keyed) else keyed)
+        chosen_keyed.extend(heapq.nsmallest(k, keyed) if k < len(keyed) else keyed)
     for rule in strata.values():
         quota(rule, 0)  # a rule of an empty stratum must still be well formed
+    chosen_keyed.sort()
+    return [sid for _, sid in chosen_keyed]
+
+
+def _select_fast(
+    seed: bytes, task_id: str, rows: list[Any], strata: Mapping[str, Mapping[str, Any]]
+) -> list[str] | None:
+    """`select` for a well-formed population (pairs, distinct non-empty string ids, every
+    stratum ruled), else None. The keys are made in one C loop; the k lowest of a stratum are
+    found among the keys below a threshold a little above the expected k-th key (a stratum
+    with fewer than k below it is done in full), so that only ~k keys are sorted."""
+    prefix = seed + b"\x00" + _utf8(task_id, "task_id") + b"\x00"
+    n = len(rows)
+    if not n or set(map(len, rows)) != {2}:
+        return None
+    sids = list(map(_FIRST, rows))
+    encoded = "\n".join(sids).encode("utf-8").split(b"\n")  # str ids without lone surrogates
+    if len(encoded) != n:  # an id with a line break
+        encoded = list(map(str.encode, sids))
+    # Distinct and non-empty: UTF-8 keeps code point order, so ids listed in increasing order
+    # (as a record has them) need only a comparison of neighbours.
+    if all(map(lt, encoded, islice(encoded, 1, None))):
+        if not encoded[0]:
+            return None
+    elif len(set(encoded)) != n or b"" in encoded:
+        return None
+    column = list(map(_SECOND, rows))
+    sizes = Counter(column)
+    if set(sizes) - set(strata):
+        return None
+    quotas = {stratum: quota(strata[stratum], size) for stratum, size in sizes.items()}
+    for rule in strata.values():
+        quota(rule, 0)
+    keys = _keys(prefix, encoded)
+    chosen: list[tuple[bytes, str]] = []
+    partial = {}  # stratum → (k, the fraction of all keys expected to hold its k lowest)
+    for stratum, k in quotas.items():
+        size = sizes[stratum]
+        if k >= size:  # all of it
+            chosen.extend(compress(zip(keys, sids, strict=True), map(eq, column, repeat(stratum))))
+        elif k:
+            q = k / size
+            partial[stratum] = (k, q + 6 * math.sqrt(q * (1 - q) / size) + 16 / size)
+    if partial:
+        bound = max(f for _, f in partial.values())
+        below: dict[Any, list[tuple[bytes, str]]] = {stratum: [] for stratum in partial}
+        if bound < 0.5:
+            threshold = int(bound * 2**256).to_bytes(32, "big")
+            for at in compress(range(n), map(threshold.__gt__, keys)):
+                if column[at] in below:
+                    below[column[at]].append((keys[at], sids[at]))
+        for stratum, (k, _) in partial.items():
+            some = below[stratum]
+            if len(some) < k:  # unlucky (or no threshold): the whole stratum
+                mask = map(eq, column, repeat(stratum))
+                some = list(compress(zip(keys, sids, strict=True), mask))
+            some.sort()
+            chosen.extend(islice(some, k))
     chosen.sort()
     return [sid for _, sid in chosen]
 
@@ -207,37 +322,41 @@ class _Pool:
         self.seed, self.task = seed, _utf8(task_id, "task_id")
         self.by_department: dict[str, list[str]] = {}
         self.department_of: dict[str, str] = {}
+        self.utf8: dict[str, bytes] = {}
         for inspector, department in inspectors:
             if inspector in self.department_of:
                 raise _fail(f"inspector {inspector} is listed twice", inspector_id=inspector)
-            _utf8(inspector, "inspector_id")
+            self.utf8[inspector] = _utf8(inspector, "inspector_id")
             self.department_of[inspector] = department
             self.by_department.setdefault(department, []).append(inspector)
         self.conflicts = {(i, s) for i, s in conflicts}
+        self.conflicted: dict[str, set[str]] = {}  # subject → inspectors in conflict with it
+        for i, s in self.conflicts:
+            self.conflicted.setdefault(s, set()).add(i)
         self.cap = cap
         self.load: dict[str, int] = dict.fromkeys(self.department_of, 0)
 
-    def subject_prefix(self, subject_id: str) -> Any:
-        return hashlib.sha256(self.seed + b"\x01" + self.task + b"\x00" + subject_id.encode())
+    def subject_prefix(self, subject_id: str) -> bytes:
+        return self.seed + b"\x01" + self.task + b"\x00" + subject_id.encode()
 
     def ranked(
-        self, prefix: Any, subject_id: str, source: str, excluded: Iterable[str]
+        self, prefix: bytes, subject_id: str, source: str, excluded: Iterable[str]
     ) -> list[str]:
         """Candidates of `source` for `subject_id`, lowest key1 first."""
-        h_source = prefix.copy()
-        h_source.update(b"\x00" + source.encode() + b"\x00")
-        cap, load, conflicts = self.cap, self.load, self.conflicts
-        keyed = []
-        for inspector in self.by_department.get(source, ()):
-            if inspector in excluded or (inspector, subject_id) in conflicts:
-                continue
-            if cap is not None and load[inspector] >= cap:
-                continue
-            h = h_source.copy()
-            h.update(inspector.encode())
-            keyed.append((h.digest(), inspector))
-        keyed.sort()
-        return [inspector for _, inspector in keyed]
+        candidates = self.by_department.get(source, ())
+        cap, load, conflicted = self.cap, self.load, self.conflicted.get(subject_id)
+        if excluded or conflicted or cap is not None:
+            conflicted = conflicted or ()
+            candidates = [
+                i
+                for i in candidates
+                if i not in excluded and i not in conflicted and (cap is None or load[i] < cap)
+            ]
+        if not candidates:
+            return []
+        source_prefix = prefix + b"\x00" + source.encode() + b"\x00"
+        keys = _keys(source_prefix, map(self.utf8.__getitem__, candidates))
+        return [inspector for _, inspector in sorted(zip(keys, candidates, strict=True))]
 
 
 def _departments(departments: Sequence[Department]) -> list[Department]:
@@ -265,7 +384,82 @@ def match(
     A department still short after its partners fails the draw, naming it (draw.short)."""
     departments = _departments(departments)
     pool = _Pool(seed, task_id, inspectors, conflicts, cap)
+    return _groups(pool, subjects, departments)
+
+
+def _groups(pool: _Pool, subjects: Sequence[str], departments: list[Department]) -> list[Group]:
+    if pool.cap is None:  # no loads to carry from one visit to the next
+        try:
+            groups = _groups_fast(pool, subjects, departments)
+        except Exception:  # the plain loop below meets the same problem and reports it
+            groups = None
+        if groups is not None:
+            return groups
+        pool.load = dict.fromkeys(pool.load, 0)
     return [_group(pool, sid, departments) for sid in subjects]
+
+
+def _groups_fast(
+    pool: _Pool, subjects: Sequence[str], departments: list[Department]
+) -> list[Group] | None:
+    """`_group` of every subject at once, when there is no cap (so visits do not depend on each
+    other) and every department has at least `need` inspectors of its own. A subject without
+    conflicts then takes its department's own lowest keys (inspectors belong to one department,
+    so no one is taken twice): those are computed department by department over all such
+    subjects, in C loops. Subjects with a conflict go through `_group`."""
+    subjects = list(subjects)
+    if not subjects:
+        return []
+    if sum(d.need for d in departments) < 2:
+        return None
+    for d in departments:
+        if len(pool.by_department.get(d.id, ())) < d.need:
+            return None
+    encoded = list(map(str.encode, subjects))
+    conflicted = pool.conflicted
+    plain = [k for k, sid in enumerate(subjects) if sid not in conflicted]
+    if len(plain) < len(subjects):
+        encoded = [encoded[k] for k in plain]
+    base = pool.seed + b"\x01" + pool.task + b"\x00"
+    prefixes = list(map(base.__add__, encoded))
+    columns = []  # per member position: the member tuple of every plain subject
+    leaders = None
+    for position, department in enumerate(departments):
+        if not department.need:
+            continue
+        own = pool.by_department[department.id]
+        m, tail = len(own), b"\x00" + department.id.encode() + b"\x00"
+        messages = map(
+            add,
+            chain.from_iterable(map(repeat, map(add, prefixes, repeat(tail)), repeat(m))),
+            cycle(list(map(pool.utf8.__getitem__, own))),
+        )
+        keys = list(map(_DIGEST, map(_SHA256, messages)))
+        rows = list(zip(*[iter(keys)] * m, strict=True))  # a subject's keys, in pool order
+        if department.need == 1:
+            lowest = [list(map(min, rows))]
+        else:
+            ranked = list(map(sorted, rows))
+            lowest = [list(map(itemgetter(j), ranked)) for j in range(department.need)]
+        members = [(i, department.id, department.id) for i in own]
+        for j, keys_j in enumerate(lowest):
+            taken = list(map(tuple.index, rows, keys_j))
+            columns.append(list(map(members.__getitem__, taken)))
+            if position == 0 and j == 0:
+                leaders = list(map(own.__getitem__, taken))
+    plain_sids = [subjects[k] for k in plain] if len(plain) < len(subjects) else subjects
+    if leaders is None:
+        leaders = [""] * len(plain_sids)
+    made = list(map(Group, plain_sids, leaders, map(list, zip(*columns, strict=True))))
+    if len(plain) == len(subjects):
+        return made
+    groups: list[Any] = [None] * len(subjects)
+    for k, group in zip(plain, made, strict=True):
+        groups[k] = group
+    for k, sid in enumerate(subjects):
+        if groups[k] is None:
+            groups[k] = _group(pool, sid, departments)
+    return groups
 
 
 def _group(pool: _Pool, subject_id: str, departments: list[Department]) -> Group:
@@ -322,7 +516,7 @@ def apply_swaps(
     `verify` compares it)."""
     departments = _departments(departments)
     pool = _Pool(seed, task_id, inspectors, conflicts, cap)
-    groups = [_group(pool, sid, departments) for sid in subjects]
+    groups = _groups(pool, subjects, departments)
     by_subject = {g.subject_id: g for g in groups}
     partners = {d.id: d.partners for d in departments}
     swapped_out: dict[str, set[str]] = {}
