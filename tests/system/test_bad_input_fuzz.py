@@ -280,8 +280,9 @@ async def world(as_role, sign_in) -> World:
         json={"subject_id": subject, "name": "测试商贸有限公司", "kind": "enterprise"},
     )
     assert r.status_code in (200, 201), r.text
+    task_code = unique("task")
     task = await create_task(
-        code=unique("task"), name="抽查", initiator=dep, matters=[matter], created_by="test"
+        code=task_code, name="抽查", initiator=dep, matters=[matter], created_by="test"
     )
     visit = await create_visit(task_id=task, subject_id=subject, members=[(c, dep) for c in codes])
     # a log with a checkpoint, so the /log/ proofs get past "empty"
@@ -345,11 +346,28 @@ async def world(as_role, sign_in) -> World:
             "pending": 1, "visits": {visit: 1}, "rejected": 0, "last_ok_ms": 1764000000000,
         },
         ("POST", "/api/visits/{visit_id:str}/close"): {"record_hash": HEX64},
+        ("POST", "/api/tasks"): {
+            "code": unique("T"), "name": "任务", "matters": [matter], "initiator": dep,
+            "trigger": {"kind": "complaint", "reference": "r", "note": "", "subjects": [subject]},
+        },
+        ("POST", "/api/tasks/{task:str}/draw"): {
+            "strata": {"B": {"ratio": "0.5"}}, "needs": {dep: 2}, "cap": 3,
+            "parties": [{"name": "p", "commit": HEX64}],
+        },
+        ("POST", "/api/tasks/{task:str}/draw/beacon"): {"beacon": "b"},
+        ("POST", "/api/tasks/{task:str}/draw/reveal"): {"party": "p", "secret": HEX64},
+        ("POST", "/api/tasks/{task:str}/draw/run"): {"give_up": ["p"]},
+        ("POST", "/api/tasks/{task:str}/draw/swaps"): {
+            "subject_id": subject, "out": codes[0], "reason": "health",
+        },
+        ("POST", "/api/tasks/{task:str}/assignments"): {
+            "subject_id": subject, "members": [[codes[0], dep], [codes[1], dep]], "reason": "r",
+        },
     }  # fmt: skip
     paths = {
         "user_id": user.id, "token": "x", "device_id": "ab" * 32, "code": codes[1],
         "subject_id": subject, "kind": "subjects", "name": "subjects.csv",
-        "upload_id": upload, "sha256": HEX64, "visit_id": visit,
+        "upload_id": upload, "sha256": HEX64, "visit_id": visit, "task": task_code,
     }  # fmt: skip
     return World(admin.client, inspector, phone, matter, subject, visit, paths, bodies)
 

@@ -19,6 +19,7 @@ from onevisit.auth.guards import allow, caller_of
 from onevisit.auth.roles import Role
 from onevisit.field.public_page import _document
 from onevisit.planning.draws import (
+    assign_directly,
     commit_draw,
     draw_status,
     public_record,
@@ -37,10 +38,15 @@ PUBLIC = {"public": True}
 HTML, JSON = "text/html", "application/json"
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
 Hex64 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; no field here needs it
+
+
+def Text(limit: int, min_length: int = 0) -> Any:
+    return Annotated[str, msgspec.Meta(min_length=min_length, max_length=limit, pattern=NO_NUL)]
 
 
 class Rule(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    ratio: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    ratio: Text(32) | None = None
     count: Annotated[int, msgspec.Meta(ge=0, le=100_000_000)] | None = None
 
 
@@ -59,12 +65,12 @@ class CommitIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class BeaconIn(msgspec.Struct, forbid_unknown_fields=True):
-    beacon: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    beacon: Text(1000, 1)
 
 
 class RevealIn(msgspec.Struct, forbid_unknown_fields=True):
     party: Name
-    secret: Annotated[str, msgspec.Meta(max_length=64)]
+    secret: Text(64)
 
 
 class RunIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -74,14 +80,36 @@ class RunIn(msgspec.Struct, forbid_unknown_fields=True):
 class SwapIn(msgspec.Struct, forbid_unknown_fields=True):
     subject_id: Name
     out: Name
-    reason: Annotated[str, msgspec.Meta(max_length=32)]
+    reason: Text(32)
+
+
+class ScopeIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    kinds: list[Name] | None = None
+    region: Text(12) | None = None
+    industry: Text(16) | None = None
+    tags: list[Name] | None = None
+
+
+class TriggerIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    kind: Text(16)  # complaint|referral|monitoring|risk_alert
+    reference: Text(128)
+    note: Text(2000) = ""
+    subjects: Annotated[list[Name], msgspec.Meta(max_length=10_000)] | None = None
+    scope: ScopeIn | None = None
 
 
 class TaskIn(msgspec.Struct, forbid_unknown_fields=True):
-    code: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    code: Text(64, 1)
+    name: Text(256, 1)
     matters: Annotated[list[Name], msgspec.Meta(min_length=1, max_length=50)]  # lead first
     initiator: Name | None = None  # admins name it; a coordinator's is their department
+    trigger: TriggerIn | None = None  # a triggered task (seed 003); none: an ordinary one
+
+
+class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
+    subject_id: Name
+    members: Annotated[list[tuple[Name, Name]], msgspec.Meta(min_length=1, max_length=20)]
+    reason: Text(500, 1)
 
 
 def _rules(strata: dict[str, Rule]) -> dict[str, dict[str, Any]]:
@@ -104,6 +132,7 @@ async def post_task(request: Request, data: JSONBody[TaskIn]) -> dict[str, Any]:
     return await new_task(
         caller=caller_of(request), code=data.code, name=data.name, matters=data.matters,
         initiator=data.initiator,
+        trigger=msgspec.to_builtins(data.trigger) if data.trigger else None,
     )  # fmt: skip
 
 
@@ -195,6 +224,22 @@ async def post_swap(
     )
 
 
+@post(
+    "/api/tasks/{task:str}/assignments",
+    guards=[STAFF],
+    status_code=201,
+    tags=["draw"],
+    summary="A triggered task's visit with inspectors assigned directly (logged as such)",
+)
+async def post_assignment(
+    request: Request, task: FromPath[str], data: JSONBody[AssignIn]
+) -> dict[str, Any]:
+    return await assign_directly(
+        caller=caller_of(request), task_code=task, subject_id=data.subject_id,
+        members=[tuple(m) for m in data.members], reason=data.reason,
+    )  # fmt: skip
+
+
 @get(
     "/public/tasks",
     tags=["draw"],
@@ -251,6 +296,7 @@ ROUTES = [
     post_reveal,
     post_run,
     post_swap,
+    post_assignment,
     list_public_tasks,
     get_public_record,
 ]

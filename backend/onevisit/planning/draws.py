@@ -99,8 +99,14 @@ def _may_run(caller: Caller, initiator: str) -> None:
 
 
 async def _task(code: str) -> dict[str, Any]:
-    rows = await Task.select(Task.id, Task.code, Task.name, Task.initiator.code).where(
-        Task.code == code
+    if "\x00" in code:  # names no task (and PostgreSQL refuses NUL in text)
+        raise AppError("task.unknown", code.replace("\x00", "\\0"))
+    rows = (
+        await Task.select(
+            Task.id, Task.code, Task.name, Task.initiator.code, Task.kind, Task.trigger
+        )
+        .where(Task.code == code)
+        .output(load_json=True)
     )
     if not rows:
         raise AppError("task.unknown", code)
@@ -110,6 +116,8 @@ async def _task(code: str) -> dict[str, Any]:
         "code": row["code"],
         "name": row["name"],
         "initiator": row["initiator.code"],
+        "kind": row["kind"],
+        "trigger": row["trigger"],
     }
 
 
@@ -163,9 +171,51 @@ async def _departments(task: dict[str, Any], needs: Mapping[str, int]) -> list[d
     ]
 
 
-async def _population(today: dt.date, has_key_matter: bool) -> tuple[list[list[str]], int, int]:
-    """(eligible [subject_id, stratum] sorted, directory revision, how many were excluded)."""
-    rows = await Subject.select(Subject.subject_id, Subject.credit_class, Subject.last_inspected)
+def _trigger_summary(trigger: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What a log entry says of a trigger (a log entry stays small: subjects by hash)."""
+    if trigger is None:
+        return None
+    out = {"kind": trigger["kind"], "reference": trigger["reference"]}
+    if "subjects" in trigger:
+        out["subjects"] = len(trigger["subjects"])
+        out["subjects_hash"] = _hash(sorted(trigger["subjects"]))
+    if "scope" in trigger:
+        out["scope"] = trigger["scope"]
+    return out
+
+
+def in_scope(row: Mapping[str, Any], scope: Mapping[str, Any]) -> bool:
+    """A directional population (triggered tasks): every given filter holds — kind among
+    `kinds`, region and industry codes starting with `region` / `industry`, a tag in `tags`."""
+    if "kinds" in scope and row["kind"] not in scope["kinds"]:
+        return False
+    if "region" in scope and not row["region_code"].startswith(scope["region"]):
+        return False
+    if "industry" in scope and not row["industry_code"].startswith(scope["industry"]):
+        return False
+    return "tags" not in scope or bool(set(scope["tags"]) & set(row["tags"] or []))
+
+
+async def _population(
+    today: dt.date, has_key_matter: bool, trigger: Mapping[str, Any] | None = None
+) -> tuple[list[list[str]], int, int]:
+    """(eligible [subject_id, stratum] sorted, directory revision, how many were excluded).
+    A triggered task draws among the subjects its trigger names, or its directional scope,
+    and the once-a-year exclusions do not apply to it (DOMAIN.md step 3)."""
+    query = Subject.select(
+        Subject.subject_id, Subject.credit_class, Subject.last_inspected, Subject.kind,
+        Subject.region_code, Subject.industry_code, Subject.tags,
+    ).output(load_json=True)  # fmt: skip
+    if trigger is not None and "subjects" in trigger:
+        query = query.where(Subject.subject_id.is_in(trigger["subjects"]))
+    rows = await query
+    if trigger is not None:
+        if "subjects" not in trigger and "scope" not in trigger:
+            raise AppError(
+                "draw.invalid", "this triggered task names no subjects or scope: assign directly"
+            )
+        scope = trigger.get("scope", {})
+        rows = [r for r in rows if in_scope(r, scope)]
     revision = (
         await DirectoryRevision.select(DirectoryRevision.id)
         .order_by(DirectoryRevision.id, ascending=False)
@@ -174,7 +224,8 @@ async def _population(today: dt.date, has_key_matter: bool) -> tuple[list[list[s
     population = sorted(
         [r["subject_id"], stratum_of(r["credit_class"], r["last_inspected"], today)]
         for r in rows
-        if eligible(r["credit_class"], r["last_inspected"], today, has_key_matter)
+        if trigger is not None
+        or eligible(r["credit_class"], r["last_inspected"], today, has_key_matter)
     )
     return population, revision[0]["id"] if revision else 0, len(rows) - len(population)
 
@@ -215,8 +266,10 @@ async def commit_draw(
         departments = await _departments(task, needs or {})
         caps = await _general_caps(task["id"])
         population, revision, excluded = await _population(
-            today or dt.date.today(), has_key_matter=caps is None
+            today or dt.date.today(), has_key_matter=caps is None, trigger=task["trigger"]
         )
+        if task["trigger"] is not None:
+            caps = None  # a triggered task draws among the subjects concerned, not a sample
         inspectors, conflicts = await _pool(departments)
         secret = secrets.token_bytes(32)
         committed = [{"name": SERVER_PARTY, "commit": hashlib.sha256(secret).hexdigest()}]
@@ -260,6 +313,7 @@ async def commit_draw(
                 "population": len(population),
                 "excluded": excluded,
                 "directory_revision": revision,
+                "trigger": _trigger_summary(task["trigger"]),
                 "strata": inputs["strata"],
                 "departments": departments,
                 "inspectors_hash": _hash(inspectors),
@@ -493,11 +547,13 @@ async def _ids(groups: Sequence[Mapping[str, Any]]) -> tuple[dict[str, int], dic
     return {r["code"]: r["id"] for r in inspectors}, {r["code"]: r["id"] for r in departments}
 
 
-async def _create_visits(task_id: int, groups: Sequence[Mapping[str, Any]]) -> None:
-    """One visit per drawn subject, in batch order, its members in the order taken."""
+async def _create_visits(
+    task_id: int, groups: Sequence[Mapping[str, Any]], first_order: int = 0, note: str = ""
+) -> None:
+    """One visit per subject, in batch order, its members in the order taken."""
     inspectors, departments = await _ids(groups)
-    for order, group in enumerate(groups):
-        visit = Visit(task=task_id, subject_id=group["subject_id"], batch_order=order)
+    for order, group in enumerate(groups, start=first_order):
+        visit = Visit(task=task_id, subject_id=group["subject_id"], batch_order=order, note=note)
         await Visit.insert(visit)
         await VisitMember.insert(
             *[
@@ -673,3 +729,67 @@ async def public_record(task_code: str) -> dict[str, Any]:
     if row is None or row["status"] != DRAWN:
         raise AppError("draw.not_published", task_code)
     return row["record"]
+
+
+# --- triggered tasks: direct assignment ----------------------------------------------------
+
+
+async def assign_directly(
+    *,
+    caller: Caller,
+    task_code: str,
+    subject_id: str,
+    members: Sequence[tuple[str, str]],
+    reason: str,
+) -> dict[str, Any]:
+    """A triggered task's visit with inspectors named, not drawn (seed 003: a complaint or a
+    referral is handled by the department concerned) — recorded as such in the log. The
+    group still obeys the matching rules: at least two inspectors, each active, serving a
+    department of the task from its own department or one of that department's partners, no
+    declared conflict with the subject; the first member serving the initiator leads."""
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+        raise AppError("task.invalid", "a direct assignment gives its reason")
+    async with write_transaction():
+        task = await _task(task_code)
+        _may_run(caller, task["initiator"])
+        if task["kind"] != "triggered":
+            raise AppError("task.invalid", "only a triggered task assigns inspectors directly")
+        if await _draw_row(task["id"]):
+            raise AppError("task.invalid", "this task is drawn: its groups come from the draw")
+        if not await Subject.exists().where(Subject.subject_id == subject_id):
+            raise AppError("subject.unknown", subject_id)
+        if await Visit.exists().where(
+            (Visit.task == task["id"]) & (Visit.subject_id == subject_id)
+        ):
+            raise AppError("task.invalid", f"{subject_id} already has a visit in this task")
+        departments = {d["id"]: d for d in await _departments(task, {})}
+        inspectors, conflicts = await _pool(list(departments.values()))
+        own = dict(inspectors)
+        conflicted = {tuple(c) for c in conflicts}
+        codes = [m[0] for m in members]
+        if len(members) < 2 or len(set(codes)) != len(codes):
+            raise AppError("inspector.invalid", "a visit needs at least two different inspectors")
+        for inspector, served in members:
+            if served not in departments:
+                raise AppError("task.invalid", f"{served} takes no part in this task")
+            if inspector not in own:
+                raise AppError("inspector.unknown", inspector)
+            if own[inspector] not in (served, *departments[served]["partners"]):
+                raise AppError("task.invalid", f"{inspector} cannot serve {served}")
+            if (inspector, subject_id) in conflicted:
+                raise AppError("task.invalid", f"{inspector} declared a conflict with {subject_id}")
+        leader = next((i for i, served in members if served == task["initiator"]), None)
+        if leader is None:
+            raise AppError("task.invalid", "a member must serve the initiating department")
+        group = {
+            "subject_id": subject_id,
+            "leader": leader,
+            "members": [[i, own[i], served] for i, served in members],
+        }
+        order = await Visit.count().where(Visit.task == task["id"])
+        logged = await _log("task_assigned", {
+            "task": task_code, "trigger": _trigger_summary(task["trigger"]), **group,
+            "reason": reason.strip(), "assigned_by": caller.user_id,
+        })  # fmt: skip
+        await _create_visits(task["id"], [group], first_order=order, note=f"直接指派：{reason}")
+    return {"task": task_code, **group, "log": logged}

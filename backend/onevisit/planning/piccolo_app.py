@@ -16,6 +16,8 @@ APP_CONFIG = AppConfig(
         tables.VisitMember,
         tables.Draw,
         tables.DrawSwap,
+        tables.Plan,
+        tables.PlanVersion,
     ],
     migration_dependencies=["onevisit.directory.piccolo_app"],
     commands=[],

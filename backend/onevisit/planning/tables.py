@@ -34,6 +34,36 @@ class Task(Table, tablename="task"):
     status = Varchar(length=16, default="open")
     created_by = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    # "ordinary" (drawn from the directory) or "triggered" (seed 003: a complaint, referral,
+    # monitoring or risk alert names the subjects or a directional population)
+    kind = Varchar(length=16, default="ordinary")
+    trigger = JSON(null=True, default=None)  # {kind, reference, note, subjects | scope}
+    plan_code = Varchar(length=64, default="")  # the plan line it runs, if any
+    plan_line = Integer(null=True, default=None)
+
+
+class Plan(Table, tablename="plan"):
+    """An annual joint plan (002:12-13). Its content lives in versions: the first publication
+    and every adjustment is a new PlanVersion with its reason; nothing is edited in place."""
+
+    code = Varchar(length=64, unique=True)
+    year = Integer()
+    name = Varchar(length=256)
+    initiator = ForeignKey(references=Department, on_delete=RESTRICT)
+    created_by = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class PlanVersion(Table, tablename="plan_version"):
+    plan = ForeignKey(references=Plan, on_delete=RESTRICT, index=True)
+    version = Integer()
+    reason = Text(default="")
+    lines = JSON(
+        default=[]
+    )  # [{task_name, lead, matters, initiator, participants, scope, ratio, schedule}]
+    content_hash = Varchar(length=64, default="")  # SHA-256 of the version's JCS, logged
+    published_by = Varchar(length=64, default="")
+    published_at = Timestamptz(default=TimestamptzNow())
 
 
 class TaskMatter(Table, tablename="task_matter"):

@@ -5,17 +5,21 @@ draw stands. Creating one checks what a task must be; the draw's rules are in dr
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from onevisit.auth.roles import Caller, Role
 from onevisit.db import read_transaction
-from onevisit.directory.tables import Matter
+from onevisit.directory.tables import Matter, Subject
 from onevisit.errors import AppError
 from onevisit.planning.tables import Draw, Task, TaskMatter, Visit
 from onevisit.planning.visits import create_task
 
-__all__ = ["list_tasks", "new_task", "task_detail"]
+__all__ = ["TRIGGER_KINDS", "check_trigger", "list_tasks", "new_task", "task_detail"]
+
+# seed 003: what may start a triggered (non-random) inspection
+TRIGGER_KINDS = ("complaint", "referral", "monitoring", "risk_alert")
+SCOPE_KEYS = ("kinds", "region", "industry", "tags")
 
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
@@ -54,7 +58,13 @@ def _sees(caller: Caller, matters: list[dict[str, Any]], initiator: str) -> bool
 async def list_tasks(*, caller: Caller) -> list[dict[str, Any]]:
     async with read_transaction():
         rows = await Task.select(
-            Task.id, Task.code, Task.name, Task.status, Task.initiator.code, Task.created_at
+            Task.id,
+            Task.code,
+            Task.name,
+            Task.status,
+            Task.initiator.code,
+            Task.created_at,
+            Task.kind,
         ).order_by(Task.id, ascending=False)
         matters = await _matters_of([r["id"] for r in rows])
         draws = {
@@ -70,6 +80,7 @@ async def list_tasks(*, caller: Caller) -> list[dict[str, Any]]:
             "initiator": r["initiator.code"],
             "matters": matters.get(r["id"], []),
             "draw": draws.get(r["id"], "none"),
+            "kind": r["kind"],
             "created_at": r["created_at"].isoformat(),
         }
         for r in rows
@@ -78,10 +89,23 @@ async def list_tasks(*, caller: Caller) -> list[dict[str, Any]]:
 
 
 async def task_detail(*, caller: Caller, code: str) -> dict[str, Any]:
+    if "\x00" in code:  # names no task (and PostgreSQL refuses NUL in text)
+        raise AppError("task.unknown", code.replace("\x00", "\\0"))
     async with read_transaction():
-        rows = await Task.select(
-            Task.id, Task.code, Task.name, Task.status, Task.initiator.code, Task.created_at
-        ).where(Task.code == code)
+        rows = (
+            await Task.select(
+                Task.id,
+                Task.code,
+                Task.name,
+                Task.status,
+                Task.initiator.code,
+                Task.created_at,
+                Task.kind,
+                Task.trigger,
+            )
+            .where(Task.code == code)
+            .output(load_json=True)
+        )
         if not rows:
             raise AppError("task.unknown", code)
         row = rows[0]
@@ -94,11 +118,66 @@ async def task_detail(*, caller: Caller, code: str) -> dict[str, Any]:
         "code": row["code"], "name": row["name"], "initiator": row["initiator.code"],
         "matters": matters, "visits": visits, "draw": draw[0]["status"] if draw else "none",
         "created_at": row["created_at"].isoformat(),
+        "kind": row["kind"],
+        "trigger": row["trigger"],
     }  # fmt: skip
 
 
+async def check_trigger(trigger: Mapping[str, Any]) -> dict[str, Any]:
+    """A triggered task's cause: {kind, reference, note?, and subjects: [ids] (the subjects
+    the trigger concerns) or scope: {kinds?, region?, industry?, tags?} (a directional
+    population), or neither (inspectors are assigned directly)}. Subjects must exist."""
+    kind, reference = trigger.get("kind"), trigger.get("reference")
+    if kind not in TRIGGER_KINDS:
+        raise AppError("task.invalid", f"a trigger is one of {', '.join(TRIGGER_KINDS)}")
+    if not isinstance(reference, str) or not reference.strip() or len(reference) > 128:
+        raise AppError("task.invalid", "a trigger names its reference (complaint no., …)")
+    note = trigger.get("note", "")
+    if not isinstance(note, str) or len(note) > 2000:
+        raise AppError("task.invalid", "a trigger's note is text of at most 2000 characters")
+    out: dict[str, Any] = {"kind": kind, "reference": reference.strip(), "note": note}
+    subjects, scope = trigger.get("subjects"), trigger.get("scope")
+    if subjects is not None and scope is not None:
+        raise AppError("task.invalid", "a trigger names its subjects or a scope, not both")
+    if subjects is not None:
+        if not isinstance(subjects, list) or not subjects or len(subjects) > 10_000:
+            raise AppError("task.invalid", "a trigger's subjects are a list of 1-10000 ids")
+        ids = list(dict.fromkeys(str(x) for x in subjects))
+        found = {
+            r["subject_id"]
+            for r in await Subject.select(Subject.subject_id).where(Subject.subject_id.is_in(ids))
+        }
+        missing = [x for x in ids if x not in found]
+        if missing:
+            raise AppError("subject.unknown", ", ".join(missing[:5]), subjects=missing[:50])
+        out["subjects"] = ids
+    if scope is not None:
+        if not isinstance(scope, Mapping) or not scope or set(scope) - set(SCOPE_KEYS):
+            raise AppError("task.invalid", f"a scope has some of: {', '.join(SCOPE_KEYS)}")
+        clean: dict[str, Any] = {}
+        for key in ("kinds", "tags"):
+            if key in scope:
+                values = scope[key]
+                if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                    raise AppError("task.invalid", f"scope.{key} is a list of strings")
+                clean[key] = sorted(set(values))
+        for key in ("region", "industry"):
+            if key in scope:
+                if not isinstance(scope[key], str) or not scope[key].isalnum():
+                    raise AppError("task.invalid", f"scope.{key} is a code prefix")
+                clean[key] = scope[key]
+        out["scope"] = clean
+    return out
+
+
 async def new_task(
-    *, caller: Caller, code: str, name: str, matters: Sequence[str], initiator: str | None = None
+    *,
+    caller: Caller,
+    code: str,
+    name: str,
+    matters: Sequence[str],
+    initiator: str | None = None,
+    trigger: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A "1+X" task: `matters[0]` is the lead matter and belongs to the initiating department
     (the caller's, or for an admin the one named); every matter is active and named once."""
@@ -128,8 +207,11 @@ async def new_task(
         raise AppError("task.invalid", "the lead matter belongs to the initiating department")
     if await Task.exists().where(Task.code == code):
         raise AppError("task.exists", code)
-    await create_task(
+    cause = await check_trigger(trigger) if trigger is not None else None
+    task_id = await create_task(
         code=code, name=name.strip(), initiator=initiator, matters=matters,
         created_by=caller.user_id,
     )  # fmt: skip
+    if cause is not None:
+        await Task.update({Task.kind: "triggered", Task.trigger: cause}).where(Task.id == task_id)
     return await task_detail(caller=caller, code=code)
