@@ -818,13 +818,6 @@ def test_the_default_needs_are_two_and_one():
     assert ref_record(inputs)["groups"] == record["groups"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DRAW.md gives defaults for `need` (2 for the initiator, 1 for each participant); "
-    "draw.recompute/verify reject a record whose departments omit `need` with "
-    "'draw.invalid: need of MKT must be a non-negative integer' instead of applying them "
-    "(draw.Department.need has no default either)",
-)
 def test_a_record_without_need_uses_the_defaults():
     inputs = vector_inputs()["unrevealed"]
     for d in inputs["departments"]:
@@ -1210,15 +1203,6 @@ def test_tampering_with_swaps_and_unrevealed_parties_is_reported():
         assert draw.verify(bad), what
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify() raises UnicodeEncodeError instead of returning a difference when the "
-    "beacon or a department id is a string with a lone surrogate (JSON '\\ud800', which has "
-    "no UTF-8 form): seed_of() and _Pool.ranked() call .encode() without the _utf8 check "
-    "used for task, subject and inspector ids; `onevisit draw verify` then exits 1 with a "
-    "traceback instead of a FAILED report",
-    raises=AssertionError,
-)
 def test_a_lone_surrogate_is_reported_not_raised():
     for change in (
         lambda r: r.update(beacon="\ud800"),

@@ -617,16 +617,24 @@ def recompute(record: Mapping[str, Any]) -> dict[str, Any]:
     beacon = record.get("beacon", "")
     if not isinstance(beacon, str):
         raise _fail("beacon is a string (empty if none)")
+    if beacon:
+        _utf8(beacon, "beacon")
     seed = seed_of(_parties(record.get("parties")), beacon)
     departments = []
-    for d in record.get("departments") or []:
+    for n, d in enumerate(record.get("departments") or []):
         if not isinstance(d, Mapping) or not isinstance(d.get("id"), str):
             raise _fail("departments are objects with id, need and partners")
+        _utf8(d["id"], "a department id")
         partners = d.get("partners", [])
         if not isinstance(partners, list) or not all(isinstance(p, str) for p in partners):
             raise _fail(f"partners of {d['id']} are a list of department ids")
-        departments.append(Department(d["id"], d.get("need"), tuple(partners)))
+        for partner in partners:
+            _utf8(partner, "a partner department id")
+        need = d.get("need", 2 if n == 0 else 1)  # DRAW.md's defaults: initiator 2, others 1
+        departments.append(Department(d["id"], need, tuple(partners)))
     inspectors = _pairs(record.get("inspectors"), "inspectors")
+    for _, department in inspectors:
+        _utf8(department, "an inspector's department id")
     conflicts = _pairs(record.get("conflicts", []), "conflicts")
     swaps = record.get("swaps", [])
     if not isinstance(swaps, list) or not all(isinstance(s, Mapping) for s in swaps):
