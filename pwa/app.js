@@ -37,6 +37,8 @@ const inspectors = later('./ui/inspectors.js');
 const matters = later('./ui/matters.js');
 const importScreen = later('./ui/import.js');
 const users = later('./ui/users.js');
+const tasks = later('./ui/tasks.js');
+const task = later('./ui/task.js');
 
 // [pattern, screen, who may open it]; null = anyone, [] = any signed-in user.
 const ROUTES = [
@@ -48,6 +50,8 @@ const ROUTES = [
   [/^#\/directory\/matters$/, matters, STAFF],
   [/^#\/directory\/import$/, importScreen, STAFF],
   [/^#\/users$/, users, STAFF],
+  [/^#\/tasks$/, tasks, STAFF],
+  [/^#\/task\/([^/]+)$/, task, STAFF],
   [/^#\/visits$/, visits, []],
   [/^#\/visit\/([^/]+)$/, visit, []],
   [/^#\/visit\/([^/]+)\/matter\/([^/]+)$/, matter, []],

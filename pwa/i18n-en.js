@@ -31,6 +31,7 @@ export default {
   'tile.matters': 'Matters',
   'tile.import': 'Import',
   'tile.users': 'Users & enrolment',
+  'tile.tasks': 'Inspection tasks',
   'kind.enterprise': 'Enterprise',
   'kind.individual': 'Individual business',
   'kind.cooperative': 'Farmer cooperative',

@@ -34,6 +34,7 @@ const zh = {
   'tile.matters': '抽查事项清单',
   'tile.import': '导入',
   'tile.users': '用户与注册码',
+  'tile.tasks': '抽查任务',
   'kind.enterprise': '企业',
   'kind.individual': '个体工商户',
   'kind.cooperative': '农民专业合作社',

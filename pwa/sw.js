@@ -7,7 +7,7 @@
 // - /api/ is never answered from here: no caching of server answers, no fake responses —
 //   an offline request fails visibly and the page says so.
 
-const VERSION = 'v8';
+const VERSION = 'v9';
 const SHELL_CACHE = `onevisit-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -48,6 +48,7 @@ const SHELL = [
   '/visit/record.js',
 ];
 const ON_DEMAND = [
+  '/drawcheck.js',
   '/i18n-desk.js',
   '/i18n-en.js',
   '/ui/enrol.js',
@@ -56,6 +57,8 @@ const ON_DEMAND = [
   '/ui/matters.js',
   '/ui/signin.js',
   '/ui/subjects.js',
+  '/ui/task.js',
+  '/ui/tasks.js',
   '/ui/users.js',
 ];
 

@@ -11,6 +11,7 @@ import { autoSync } from './syncbar.js';
 import { busy, roleName, showError, showInfo, statusLine } from './common.js';
 
 const STAFF_TILES = [
+  ['#/tasks', 'tile.tasks'],
   ['#/directory/subjects', 'tile.subjects'],
   ['#/directory/inspectors', 'tile.inspectors'],
   ['#/directory/matters', 'tile.matters'],
