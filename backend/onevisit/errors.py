@@ -270,6 +270,9 @@ CATALOGUE: dict[str, Problem] = {
         400, "公开的秘密值与其承诺不符", "The revealed secret does not match its commitment"
     ),
     "task.unknown": Problem(404, "检查任务不存在", "Unknown task"),
+    "plan.unknown": Problem(404, "抽查计划不存在", "Unknown plan"),
+    "plan.invalid": Problem(400, "抽查计划内容不正确", "The plan is invalid"),
+    "plan.exists": Problem(409, "抽查计划编号已存在", "A plan with this code exists"),
     "task.invalid": Problem(400, "检查任务内容不正确", "The task is invalid"),
     "task.exists": Problem(409, "检查任务编号已存在", "A task with this code exists"),
     "draw.ratio_cap": Problem(

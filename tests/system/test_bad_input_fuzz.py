@@ -280,6 +280,16 @@ async def world(as_role, sign_in) -> World:
         json={"subject_id": subject, "name": "测试商贸有限公司", "kind": "enterprise"},
     )
     assert r.status_code in (200, 201), r.text
+    plan_line = {
+        "task_name": "联合抽查", "lead": matter, "matters": [], "initiator": dep,
+        "scope": {"kinds": ["enterprise"], "region": "4103", "industry": "F", "tags": ["t"]},
+        "ratio": "0.05", "schedule": {"start": "2026-03-01", "end": "2026-06-30"},
+    }  # fmt: skip
+    plan_code = unique("P")
+    r = await admin.client.post("/api/plans", json={
+        "code": plan_code, "year": 2026, "name": "计划", "initiator": dep, "lines": [plan_line],
+    })  # fmt: skip
+    assert r.status_code == 201, r.text
     task_code = unique("task")
     task = await create_task(
         code=task_code, name="抽查", initiator=dep, matters=[matter], created_by="test"
@@ -360,6 +370,11 @@ async def world(as_role, sign_in) -> World:
         ("POST", "/api/tasks/{task:str}/draw/swaps"): {
             "subject_id": subject, "out": codes[0], "reason": "health",
         },
+        ("POST", "/api/plans"): {
+            "code": unique("P"), "year": 2026, "name": "计划", "initiator": dep,
+            "lines": [plan_line],
+        },
+        ("POST", "/api/plans/{plan:str}/versions"): {"reason": "调整", "lines": [plan_line]},
         ("POST", "/api/tasks/{task:str}/assignments"): {
             "subject_id": subject, "members": [[codes[0], dep], [codes[1], dep]], "reason": "r",
         },
@@ -368,6 +383,7 @@ async def world(as_role, sign_in) -> World:
         "user_id": user.id, "token": "x", "device_id": "ab" * 32, "code": codes[1],
         "subject_id": subject, "kind": "subjects", "name": "subjects.csv",
         "upload_id": upload, "sha256": HEX64, "visit_id": visit, "task": task_code,
+        "plan": plan_code,
     }  # fmt: skip
     return World(admin.client, inspector, phone, matter, subject, visit, paths, bodies)
 

@@ -29,6 +29,8 @@ PUBLIC_OUTSIDE_API = {
     "/c/{token:str}": "an inspector's 亮证 check: the sealed token is the credential",
     "/public/tasks": "the published draws (DRAW.md)",
     "/public/tasks/{task:str}/draw.json": "a draw record, for anyone to recompute (DRAW.md)",
+    "/public/plans": "the published annual plans (002:12-13)",
+    "/public/plans/{plan:str}": "a published plan with every version and its reason",
 }
 NOT_API = ("/", "/{file_path:path}", "/schema")  # the PWA's files, the OpenAPI document
 

@@ -29,6 +29,7 @@ from onevisit.planning.draws import (
     set_beacon,
     swap,
 )
+from onevisit.planning.plans import adjust_plan, create_plan, list_plans, plan_detail
 from onevisit.planning.tasks import list_tasks, new_task, task_detail
 
 __all__ = ["ROUTES"]
@@ -104,6 +105,39 @@ class TaskIn(msgspec.Struct, forbid_unknown_fields=True):
     matters: Annotated[list[Name], msgspec.Meta(min_length=1, max_length=50)]  # lead first
     initiator: Name | None = None  # admins name it; a coordinator's is their department
     trigger: TriggerIn | None = None  # a triggered task (seed 003); none: an ordinary one
+
+
+class ScheduleIn(msgspec.Struct, forbid_unknown_fields=True):
+    start: Text(10, 10)
+    end: Text(10, 10)
+
+
+class PlanLineIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    task_name: Text(256, 1)
+    lead: Name
+    ratio: Text(32, 1)
+    schedule: ScheduleIn
+    matters: Annotated[list[Name], msgspec.Meta(max_length=50)] = msgspec.field(
+        default_factory=list
+    )
+    initiator: Name | None = None
+    scope: ScopeIn | None = None
+
+
+Lines = Annotated[list[PlanLineIn], msgspec.Meta(min_length=1, max_length=200)]
+
+
+class PlanIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: Text(64, 1)
+    year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+    name: Text(256, 1)
+    lines: Lines
+    initiator: Name | None = None
+
+
+class PlanVersionIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Text(1000, 1)
+    lines: Lines
 
 
 class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -224,6 +258,116 @@ async def post_swap(
     )
 
 
+@get("/api/plans", guards=[STAFF], tags=["plan"], summary="Annual joint plans")
+async def get_plans() -> dict[str, Any]:
+    return {"plans": await list_plans()}
+
+
+@post(
+    "/api/plans",
+    guards=[STAFF],
+    status_code=201,
+    tags=["plan"],
+    summary="An annual joint plan, published as version 1",
+)
+async def post_plan(request: Request, data: JSONBody[PlanIn]) -> dict[str, Any]:
+    return await create_plan(
+        caller=caller_of(request), code=data.code, year=data.year, name=data.name,
+        lines=msgspec.to_builtins(data.lines), initiator=data.initiator,
+    )  # fmt: skip
+
+
+@post(
+    "/api/plans/{plan:str}/versions",
+    guards=[STAFF],
+    status_code=201,
+    tags=["plan"],
+    summary="Adjust a plan: a new version of its lines, with the reason",
+)
+async def post_plan_version(
+    request: Request, plan: FromPath[str], data: JSONBody[PlanVersionIn]
+) -> dict[str, Any]:
+    return await adjust_plan(
+        caller=caller_of(request), code=plan, reason=data.reason,
+        lines=msgspec.to_builtins(data.lines),
+    )  # fmt: skip
+
+
+@get(
+    "/public/plans",
+    tags=["plan"],
+    opt=PUBLIC,
+    summary="Published plans (HTML; JSON {plans: [...]} with Accept: application/json)",
+)
+async def list_public_plans(request: Request) -> Response:
+    plans = await list_plans()
+    if _wants_json(request):
+        return Response({"plans": plans}, media_type=JSON, headers=_PUBLIC_HEADERS)
+    return Response(_plans_page(plans), media_type=HTML, headers=_PUBLIC_HEADERS)
+
+
+@get(
+    "/public/plans/{plan:str}",
+    tags=["plan"],
+    opt=PUBLIC,
+    summary="A plan with every version and its reason (HTML; JSON with Accept)",
+)
+async def get_public_plan(request: Request, plan: FromPath[str]) -> Response:
+    detail = await plan_detail(code=plan)
+    if _wants_json(request):
+        return Response(detail, media_type=JSON, headers=_PUBLIC_HEADERS)
+    return Response(_plan_page(detail), media_type=HTML, headers=_PUBLIC_HEADERS)
+
+
+_PUBLIC_HEADERS = {"Cache-Control": "no-cache", "Vary": "Accept"}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.accept.best_match([HTML, JSON], default=HTML) == JSON
+
+
+def _e(value: Any) -> str:
+    return escape(str(value), quote=True)
+
+
+def _plans_page(plans: list[dict[str, Any]]) -> str:
+    rows = "".join(
+        f"<section><h2><a href='{_e(p['url'])}'>{_e(p['name'])}</a> "
+        f"<span class='en'>{_e(p['code'])}</span></h2>"
+        f"<p>{_e(p['year'])} 年 · {_e(p['initiator_name'])} · 第 {_e(p['version'])} 版 · "
+        f"{_e(p['lines'])} 项任务</p></section>"
+        for p in plans
+    )
+    return _document(
+        "双随机抽查计划公示",
+        "<h1>双随机抽查计划公示 <span class='en'>Published inspection plans</span></h1>"
+        + (rows or "<section><p>暂无</p></section>"),
+    )
+
+
+def _plan_page(plan: dict[str, Any]) -> str:
+    versions = []
+    for v in plan["versions"]:
+        lines = "".join(
+            f"<li><strong>{_e(x['task_name'])}</strong> · 牵头 {_e(x['initiator'])}"
+            f"（{_e(x['lead'])}）"
+            + (f" · 配合 {_e('、'.join(x['participants']))}" if x["participants"] else "")
+            + f" · 比例 {_e(x['ratio'])} · {_e(x['schedule']['start'])} 至 "
+            f"{_e(x['schedule']['end'])}</li>"
+            for x in v["lines"]
+        )
+        versions.append(
+            f"<section><h2>第 {_e(v['version'])} 版 <span class='en'>{_e(v['published_at'])}"
+            f"</span></h2><p>{_e(v['reason'])}</p><ol>{lines}</ol>"
+            f"<p class='hash'>{_e(v['content_hash'])}</p></section>"
+        )
+    return _document(
+        plan["name"],
+        f"<h1>{_e(plan['name'])} <span class='en'>{_e(plan['code'])}</span></h1>"
+        f"<p>{_e(plan['year'])} 年 · {_e(plan['initiator_name'])}</p>" + "".join(versions),
+    )
+
+
 @post(
     "/api/tasks/{task:str}/assignments",
     guards=[STAFF],
@@ -266,9 +410,7 @@ async def get_public_record(task: FromPath[str]) -> Response:
 
 
 def _tasks_page(tasks: list[dict[str, Any]]) -> str:
-    def e(value: Any) -> str:
-        return escape(str(value), quote=True)
-
+    e = _e
     rows = "".join(
         f"<section><h2>{e(t['name'])} <span class='en'>{e(t['id'])}</span></h2>"
         f"<p>发起部门 {e(t['initiator_name'])} · 抽取时间 {e(t['drawn_at'] or '')}"
@@ -299,4 +441,9 @@ ROUTES = [
     post_assignment,
     list_public_tasks,
     get_public_record,
+    get_plans,
+    post_plan,
+    post_plan_version,
+    list_public_plans,
+    get_public_plan,
 ]
