@@ -137,6 +137,15 @@ async def test_a_whole_draw_through_the_api_verifies_offline_and_creates_visits(
     done = subprocess.run(cli, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.startswith("OK"), done.stdout + done.stderr
 
+    # the coordinators' view names the drawn subjects and every member, and says who began
+    status = (await c.get(f"/api/tasks/{task}/draw")).json()
+    assert set(status["subject_names"]) == set(record["subjects"])
+    members = {m[0] for g in record["groups"] for m in g["members"]}
+    assert set(status["inspector_names"]) == members
+    assert all(v["name"].startswith("检查员") for v in status["inspector_names"].values())
+    assert status["started"] == []
+    assert (await c.get(f"/api/tasks/{task}")).json()["may_draw"] is True
+
     # the list of published tasks, JSON and HTML
     r = await client.get("/public/tasks", headers={"Accept": "application/json"})
     listed = {t["id"]: t for t in r.json()["tasks"]}
@@ -282,6 +291,7 @@ async def test_only_the_initiating_departments_coordinators_and_admins_draw(
         await other.client.post(f"/api/tasks/{task}/draw", json=body), 403, "auth.forbidden"
     )
     assert_error(await other.client.get(f"/api/tasks/{task}/draw"), 403, "auth.forbidden")
+    assert (await other.client.get(f"/api/tasks/{task}")).json()["may_draw"] is False
     for role in (Role.inspector, Role.leader):
         someone = await as_role(role, department=deps[0])
         r = await someone.client.post(f"/api/tasks/{task}/draw", json=body)

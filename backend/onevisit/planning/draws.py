@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from onevisit.auth.roles import Caller, Role
+from onevisit.auth.roles import Caller
 from onevisit.db import read_transaction, write_transaction
 from onevisit.directory.tables import (
     Department,
@@ -40,6 +40,7 @@ from onevisit.evidence.log import LogAppender, sign_checkpoint
 from onevisit.evidence.store import now_ms, server_envelope, store_events
 from onevisit.planning import draw as spec
 from onevisit.planning.tables import Draw, DrawSwap, Task, TaskMatter, Visit, VisitMember
+from onevisit.planning.tasks import may_draw
 
 __all__ = [
     "LONG_UNINSPECTED",
@@ -91,11 +92,8 @@ def _hash(value: Any) -> str:
 
 def _may_run(caller: Caller, initiator: str) -> None:
     """Coordinators of the initiating department (and admins) run its tasks' draws."""
-    if caller.role is Role.admin:
-        return
-    if caller.role is Role.coordinator and caller.department == initiator:
-        return
-    raise AppError("auth.forbidden", "only the initiating department's coordinators draw")
+    if not may_draw(caller, initiator):
+        raise AppError("auth.forbidden", "only the initiating department's coordinators draw")
 
 
 async def _task(code: str) -> dict[str, Any]:
@@ -672,6 +670,7 @@ async def draw_status(*, caller: Caller, task_code: str) -> dict[str, Any]:
         revealed=sorted(row["reveals"]),
     )
     if row["status"] == DRAWN:
+        out.update(await _names_and_progress(task["id"], row["record"]))
         out.update(
             record_hash=row["record_hash"],
             record_url=f"/public/tasks/{task_code}/draw.json",
@@ -690,6 +689,35 @@ async def draw_status(*, caller: Caller, task_code: str) -> dict[str, Any]:
             ],
         )
     return out
+
+
+async def _names_and_progress(task_id: int, record: Mapping[str, Any]) -> dict[str, Any]:
+    """For the screens: names of the drawn subjects and of every group member (lent ones
+    too), and which groups' visits have begun (a swap is refused for those)."""
+    from onevisit.evidence.tables import Event
+
+    subjects = await Subject.select(Subject.subject_id, Subject.name, Subject.address).where(
+        Subject.subject_id.is_in(record["subjects"] or [""])
+    )
+    codes = sorted({m[0] for g in record["groups"] for m in g["members"]})
+    inspectors = await Inspector.select(
+        Inspector.code, Inspector.name, Inspector.department.name
+    ).where(Inspector.code.is_in(codes or [""]))
+    visits = await Visit.select(Visit.id, Visit.subject_id).where(Visit.task == task_id)
+    begun = {
+        r["visit"]
+        for r in await Event.select(Event.visit).where(
+            Event.visit.is_in([str(v["id"]) for v in visits] or [""])
+        )
+    }
+    return {
+        "subject_names": {r["subject_id"]: {"name": r["name"], "address": r["address"]}
+                          for r in subjects},
+        "inspector_names": {r["code"]: {"name": r["name"],
+                                        "department": r["department.name"]}
+                            for r in inspectors},
+        "started": sorted(v["subject_id"] for v in visits if str(v["id"]) in begun),
+    }  # fmt: skip
 
 
 async def public_tasks() -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from onevisit.errors import AppError
 from onevisit.evidence.jcs import canonical
 from onevisit.planning.draws import _log
 from onevisit.planning.tables import Plan, PlanVersion
+from onevisit.planning.tasks import may_draw
 
 __all__ = ["adjust_plan", "create_plan", "list_plans", "plan_detail", "public_plans"]
 
@@ -123,11 +124,8 @@ def _content_hash(plan: Mapping[str, Any], version: int, reason: str, lines: Any
 
 
 def _may_keep(caller: Caller, initiator: str) -> None:
-    if caller.role is Role.admin or (
-        caller.role is Role.coordinator and caller.department == initiator
-    ):
-        return
-    raise AppError("auth.forbidden", "only the plan's department keeps its plan")
+    if not may_draw(caller, initiator):  # the same people: the department's coordinators
+        raise AppError("auth.forbidden", "only the plan's department keeps its plan")
 
 
 async def create_plan(

@@ -48,6 +48,13 @@ async def _matters_of(task_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]
     return out
 
 
+def may_draw(caller: Caller, initiator: str) -> bool:
+    """Whether the caller runs the task's draw (draws.py checks it again on every step)."""
+    return caller.role is Role.admin or (
+        caller.role is Role.coordinator and caller.department == initiator
+    )
+
+
 def _sees(caller: Caller, matters: list[dict[str, Any]], initiator: str) -> bool:
     """Admins see every task; a department's staff the tasks it initiates or joins."""
     if caller.role is Role.admin:
@@ -80,6 +87,7 @@ async def list_tasks(*, caller: Caller) -> list[dict[str, Any]]:
             "initiator": r["initiator.code"],
             "matters": matters.get(r["id"], []),
             "draw": draws.get(r["id"], "none"),
+            "may_draw": may_draw(caller, r["initiator.code"]),
             "kind": r["kind"],
             "created_at": r["created_at"].isoformat(),
         }
@@ -120,6 +128,7 @@ async def task_detail(*, caller: Caller, code: str) -> dict[str, Any]:
         "created_at": row["created_at"].isoformat(),
         "kind": row["kind"],
         "trigger": row["trigger"],
+        "may_draw": may_draw(caller, row["initiator.code"]),
     }  # fmt: skip
 
 
