@@ -8,11 +8,13 @@ import hashlib
 import rfc8785
 
 from onevisit.auth.roles import Role
+from onevisit.directory.tables import Department
 from onevisit.evidence.tables import Event
 from onevisit.evidence.verify import verify_all
 from tests.directory.test_api import assert_error
 from tests.fixtures import unique
 from tests.planning.test_tasks import _department_with
+from tests.sync.conftest import _matter
 
 
 def _line(lead: str, *xs: str, ratio: str = "0.05", **extra) -> dict:
@@ -106,3 +108,27 @@ async def test_bad_plan_lines_are_refused_with_what_is_wrong(make_department, as
         assert_error(r, status, code)
     r = await keeper.client.post("/api/plans", json=plan(_line(general, ratio="0.03")))
     assert r.status_code == 201, r.text
+
+
+async def test_a_task_names_the_plan_line_it_runs(make_department, as_role):
+    dep, lead = await _department_with(make_department)
+    me = await as_role(Role.coordinator, department=dep)
+    code = unique("PLAN")
+    body = {"code": code, "year": 2026, "name": "计划", "lines": [_line(lead)]}
+    assert (await me.client.post("/api/plans", json=body)).status_code == 201
+    task = {"code": unique("T"), "name": "计划内任务", "matters": [lead],
+            "plan": {"code": code, "line": 1}}  # fmt: skip
+    r = await me.client.post("/api/tasks", json=task)
+    assert r.status_code == 201, r.text
+    assert r.json()["plan"] == {"code": code, "line": 1}
+    for plan, status, error in (
+        ({"code": code, "line": 2}, 400, "task.invalid"),  # no such line
+        ({"code": "NOPE", "line": 1}, 404, "plan.unknown"),
+    ):
+        r = await me.client.post("/api/tasks", json={**task, "code": unique("T"), "plan": plan})
+        assert_error(r, status, error)
+    # a line leads with its own matter: a task with another lead does not run it
+    dep_id = (await Department.select(Department.id).where(Department.code == dep))[0]["id"]
+    second = await _matter(dep_id, 1)
+    r = await me.client.post("/api/tasks", json={**task, "code": unique("T"), "matters": [second]})
+    assert_error(r, 400, "task.invalid")

@@ -359,6 +359,7 @@ async def world(as_role, sign_in) -> World:
         ("POST", "/api/tasks"): {
             "code": unique("T"), "name": "任务", "matters": [matter], "initiator": dep,
             "trigger": {"kind": "complaint", "reference": "r", "note": "", "subjects": [subject]},
+            "plan": {"code": plan_code, "line": 1},
         },
         ("POST", "/api/tasks/{task:str}/draw"): {
             "strata": {"B": {"ratio": "0.5"}}, "needs": {dep: 2}, "cap": 3,

@@ -99,12 +99,18 @@ class TriggerIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     scope: ScopeIn | None = None
 
 
+class PlanRef(msgspec.Struct, forbid_unknown_fields=True):
+    code: Name
+    line: Annotated[int, msgspec.Meta(ge=1, le=200)]  # 1-based, in the current version
+
+
 class TaskIn(msgspec.Struct, forbid_unknown_fields=True):
     code: Text(64, 1)
     name: Text(256, 1)
     matters: Annotated[list[Name], msgspec.Meta(min_length=1, max_length=50)]  # lead first
     initiator: Name | None = None  # admins name it; a coordinator's is their department
     trigger: TriggerIn | None = None  # a triggered task (seed 003); none: an ordinary one
+    plan: PlanRef | None = None  # the plan line it runs
 
 
 class ScheduleIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -167,6 +173,7 @@ async def post_task(request: Request, data: JSONBody[TaskIn]) -> dict[str, Any]:
         caller=caller_of(request), code=data.code, name=data.name, matters=data.matters,
         initiator=data.initiator,
         trigger=msgspec.to_builtins(data.trigger) if data.trigger else None,
+        plan=msgspec.to_builtins(data.plan) if data.plan else None,
     )  # fmt: skip
 
 

@@ -110,6 +110,8 @@ async def task_detail(*, caller: Caller, code: str) -> dict[str, Any]:
                 Task.created_at,
                 Task.kind,
                 Task.trigger,
+                Task.plan_code,
+                Task.plan_line,
             )
             .where(Task.code == code)
             .output(load_json=True)
@@ -129,6 +131,7 @@ async def task_detail(*, caller: Caller, code: str) -> dict[str, Any]:
         "kind": row["kind"],
         "trigger": row["trigger"],
         "may_draw": may_draw(caller, row["initiator.code"]),
+        "plan": {"code": row["plan_code"], "line": row["plan_line"]} if row["plan_code"] else None,
     }  # fmt: skip
 
 
@@ -187,6 +190,7 @@ async def new_task(
     matters: Sequence[str],
     initiator: str | None = None,
     trigger: Mapping[str, Any] | None = None,
+    plan: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A "1+X" task: `matters[0]` is the lead matter and belongs to the initiating department
     (the caller's, or for an admin the one named); every matter is active and named once."""
@@ -217,10 +221,41 @@ async def new_task(
     if await Task.exists().where(Task.code == code):
         raise AppError("task.exists", code)
     cause = await check_trigger(trigger) if trigger is not None else None
+    line = await _plan_line(plan, matters[0]) if plan is not None else None
     task_id = await create_task(
         code=code, name=name.strip(), initiator=initiator, matters=matters,
         created_by=caller.user_id,
     )  # fmt: skip
     if cause is not None:
         await Task.update({Task.kind: "triggered", Task.trigger: cause}).where(Task.id == task_id)
+    if line is not None:
+        await Task.update({Task.plan_code: line[0], Task.plan_line: line[1]}).where(
+            Task.id == task_id
+        )
     return await task_detail(caller=caller, code=code)
+
+
+async def _plan_line(plan: Mapping[str, Any], lead: str) -> tuple[str, int]:
+    """{code, line}: the plan line (1-based, in the plan's current version) this task runs;
+    its lead matter must be the task's."""
+    from onevisit.planning.tables import Plan, PlanVersion
+
+    code, number = plan.get("code"), plan.get("line")
+    if not isinstance(code, str) or isinstance(number, bool) or not isinstance(number, int):
+        raise AppError("task.invalid", "a plan reference is {code, line}")
+    rows = await Plan.select(Plan.id).where(Plan.code == code)
+    if not rows:
+        raise AppError("plan.unknown", code)
+    latest = await (
+        PlanVersion.select(PlanVersion.lines)
+        .where(PlanVersion.plan == rows[0]["id"])
+        .order_by(PlanVersion.version, ascending=False)
+        .limit(1)
+        .output(load_json=True)
+    )
+    lines = latest[0]["lines"] if latest else []
+    if not 1 <= number <= len(lines):
+        raise AppError("task.invalid", f"plan {code} has no line {number}")
+    if lines[number - 1]["lead"] != lead:
+        raise AppError("task.invalid", f"line {number} of plan {code} leads with another matter")
+    return code, number
