@@ -13,6 +13,7 @@ from onevisit.demo.load import (
     DEMO_DRAW_TASK_CODE,
     DEMO_FIELD_GROUP,
     DEMO_FIELD_TASK_CODE,
+    DEMO_PLAN_CODE,
     DEMO_TASK_CODE,
     load_demo,
 )
@@ -20,6 +21,7 @@ from onevisit.directory.seed import load_directory
 from onevisit.directory.tables import Inspector, Matter, Subject
 from onevisit.planning import draw as spec
 from onevisit.planning.draws import public_record
+from onevisit.planning.plans import plan_detail
 from onevisit.planning.tables import Task, Visit, VisitMember
 from onevisit.planning.visits import create_task
 from onevisit.simulate.setup import ACTOR, INITIATOR, TASK_NAME
@@ -91,7 +93,12 @@ async def test_demo_loads_then_changes_nothing():
     assert len(record["parties"]) == 2 and record["beacon"] and len(record["swaps"]) == 1
     assert first.visits_drawn == (0 if loaded_before else len(record["subjects"])) >= 0
     assert second.visits_drawn == 0 and len(record["subjects"]) >= 5
-    drawn_task = await Task.select(Task.id).where(Task.code == DEMO_DRAW_TASK_CODE)
+    drawn_task = await Task.select(Task.id, Task.plan_code, Task.plan_line).where(
+        Task.code == DEMO_DRAW_TASK_CODE
+    )
+    assert (drawn_task[0]["plan_code"], drawn_task[0]["plan_line"]) == (DEMO_PLAN_CODE, 1)
+    plan = await plan_detail(code=DEMO_PLAN_CODE)
+    assert [v["version"] for v in plan["versions"]] == [2, 1] and plan["versions"][0]["reason"]
     assert await Visit.count().where(Visit.task == drawn_task[0]["id"]) == len(record["groups"])
     # the other tasks are left as they were, and the demo leaves no task of its own among them
     assert (

@@ -25,6 +25,7 @@ DEMO_FIELD_GROUP = (("scjg-i01", "scjg"), ("scjg-i02", "scjg"), ("wsjk-i01", "ws
 DEMO_DRAW_TASK_CODE = "DEMO-DRAW-2026Q4"
 DEMO_DRAW_DEPARTMENTS = ("scjg", "wsjk", "yjgl")
 DEMO_PARTY = "洛阳市纪委监委派驻纪检监察组"
+DEMO_PLAN_CODE = "DEMO-PLAN"
 
 
 @dataclass
@@ -134,11 +135,13 @@ async def _drawn_task(dataset: DemoDataset) -> int:
     for m in dataset.matters:
         if m.department in DEMO_DRAW_DEPARTMENTS and m.category == "key" and m.items:
             lead.setdefault(m.department, m.code)
-    await create_task(
+    matters = [lead[d] for d in DEMO_DRAW_DEPARTMENTS]
+    await _plan(matters)
+    task_id = await create_task(
         code=DEMO_DRAW_TASK_CODE, name="演示：2026年第四季度食品经营与安全生产联合双随机抽查",
-        initiator=DEMO_DRAW_DEPARTMENTS[0], matters=[lead[d] for d in DEMO_DRAW_DEPARTMENTS],
-        created_by=DEMO_ACTOR,
+        initiator=DEMO_DRAW_DEPARTMENTS[0], matters=matters, created_by=DEMO_ACTOR,
     )  # fmt: skip
+    await Task.update({Task.plan_code: DEMO_PLAN_CODE, Task.plan_line: 1}).where(Task.id == task_id)
     secret = hashlib.sha256("OneVisit 演示承诺方秘密值".encode()).digest()
     rules = {"A": {"count": 1}, "B": {"count": 2}, "C": {"count": 2}, "D": {"count": 1},
              "3y+": {"count": 1}}  # fmt: skip
@@ -158,6 +161,36 @@ async def _drawn_task(dataset: DemoDataset) -> int:
         out=first["members"][-1][0], reason="health", approver="演示：部门负责人",
     )  # fmt: skip
     return int(drawn["subjects"])
+
+
+async def _plan(matters: list[str]) -> None:
+    """This year's joint plan of the demo: published, then adjusted once with a reason, so
+    /public/plans shows both versions. Its first line is the demo draw's task."""
+    import datetime as dt
+
+    from onevisit.planning.cli import CLI_CALLER
+    from onevisit.planning.plans import adjust_plan, create_plan
+    from onevisit.planning.tables import Plan
+
+    if await Plan.exists().where(Plan.code == DEMO_PLAN_CODE):
+        return
+    year = dt.date.today().year
+
+    def line(name: str, xs: list[str], ratio: str, start: str) -> dict[str, object]:
+        return {"task_name": name, "lead": matters[0], "matters": xs, "ratio": ratio,
+                "scope": {"kinds": ["enterprise", "individual"]},
+                "schedule": {"start": f"{year}-{start}", "end": f"{year}-12-31"}}  # fmt: skip
+
+    first = [line("食品经营与安全生产联合抽查", matters[1:2], "0.03", "10-01")]
+    await create_plan(
+        caller=CLI_CALLER, code=DEMO_PLAN_CODE, year=year, initiator=DEMO_DRAW_DEPARTMENTS[0],
+        name=f"演示：洛阳市{year}年度部门联合双随机抽查计划", lines=first,
+    )  # fmt: skip
+    await adjust_plan(
+        caller=CLI_CALLER, code=DEMO_PLAN_CODE,
+        reason="第四季度调整：应急管理局加入，抽查比例提高至5%",
+        lines=[line("食品经营与安全生产联合抽查", matters[1:], "0.05", "10-01")],
+    )  # fmt: skip
 
 
 async def _completed_visits() -> int:
