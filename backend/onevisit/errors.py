@@ -213,6 +213,7 @@ CATALOGUE: dict[str, Problem] = {
         403, "只能为本人的设备报告同步状态", "Only the device's owner may report for it"
     ),
     "visit.closed": Problem(409, "该检查已结束，不能再次结束", "The visit is already closed"),
+    "visit.plan_invalid": Problem(400, "行程安排不正确", "The day plan is invalid"),
     "visit.not_signed": Problem(
         409,
         "检查记录尚无针对当前记录的当事人签名或拒签记录",

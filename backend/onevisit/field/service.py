@@ -3,6 +3,7 @@ stored, so the state can never drift from the evidence), and its inspection reco
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,7 +174,8 @@ async def visit_view(*, visit_id: str, caller: Caller) -> VisitView:
 
 
 async def my_visits(*, caller: Caller) -> list[dict[str, Any]]:
-    """The visits whose group the caller belongs to, in the draw's batch order."""
+    """The visits whose group the caller belongs to: those the leader planned first, by day
+    and the leader's order (planning/dayplan.py), then the rest in the draw's batch order."""
     if caller.inspector_code is None:
         return []
     rows = await VisitMember.select(
@@ -183,9 +185,14 @@ async def my_visits(*, caller: Caller) -> list[dict[str, Any]]:
         VisitMember.visit.task.name.as_alias("task_name"),
         VisitMember.visit.batch_order.as_alias("batch_order"),
         VisitMember.visit.status.as_alias("status"),
+        VisitMember.visit.planned_date.as_alias("planned_date"),
+        VisitMember.visit.day_order.as_alias("day_order"),
         VisitMember.is_leader,
     ).where(VisitMember.inspector.code == caller.inspector_code)
-    rows.sort(key=lambda r: (r["task"], r["batch_order"]))
+    rows.sort(key=lambda r: (
+        r["planned_date"] is None, r["planned_date"] or dt.date.min, r["day_order"] or 0,
+        r["task"], r["batch_order"],
+    ))  # fmt: skip
     ids = sorted({r["subject_id"] for r in rows})
     names = {
         s["subject_id"]: s["name"]
@@ -201,6 +208,7 @@ async def my_visits(*, caller: Caller) -> list[dict[str, Any]]:
             "task": r["task"],
             "task_name": r["task_name"],
             "batch_order": r["batch_order"],
+            "planned_date": r["planned_date"].isoformat() if r["planned_date"] else None,
             "status": r["status"],
             "leader": r["is_leader"],
         }

@@ -18,6 +18,7 @@ from litestar.params import FromPath, JSONBody
 from onevisit.auth.guards import allow, caller_of
 from onevisit.auth.roles import Role
 from onevisit.field.public_page import _document
+from onevisit.planning.dayplan import plan_days
 from onevisit.planning.draws import (
     assign_directly,
     commit_draw,
@@ -146,6 +147,15 @@ class PlanVersionIn(msgspec.Struct, forbid_unknown_fields=True):
     lines: Lines
 
 
+class DayEntry(msgspec.Struct, forbid_unknown_fields=True):
+    visit: Text(36, 1)
+    date: Text(10, 10) | None = None
+
+
+class DayPlanIn(msgspec.Struct, forbid_unknown_fields=True):
+    visits: Annotated[list[DayEntry], msgspec.Meta(min_length=1, max_length=500)]
+
+
 class AssignIn(msgspec.Struct, forbid_unknown_fields=True):
     subject_id: Name
     members: Annotated[list[tuple[Name, Name]], msgspec.Meta(min_length=1, max_length=20)]
@@ -262,6 +272,19 @@ async def post_swap(
         subject_id=data.subject_id,
         out=data.out,
         reason=data.reason,
+    )
+
+
+@post(
+    "/api/day-plan",
+    guards=[allow(Role.leader, Role.inspector)],
+    status_code=200,
+    tags=["visits"],
+    summary="The leader's day plan: a date per visit, in order (the group's leader only)",
+)
+async def post_day_plan(request: Request, data: JSONBody[DayPlanIn]) -> dict[str, Any]:
+    return await plan_days(
+        caller=caller_of(request), entries=[msgspec.to_builtins(e) for e in data.visits]
     )
 
 
@@ -448,6 +471,7 @@ ROUTES = [
     post_assignment,
     list_public_tasks,
     get_public_record,
+    post_day_plan,
     get_plans,
     post_plan,
     post_plan_version,

@@ -78,7 +78,8 @@ class Visit(Table, tablename="visit"):
     task = ForeignKey(references=Task, on_delete=RESTRICT, index=True)
     subject_id = Varchar(length=64, index=True)
     batch_order = Integer(default=0)  # position in the draw's batch order
-    planned_date = Date(null=True, default=None)
+    planned_date = Date(null=True, default=None)  # the leader's day plan
+    day_order = Integer(null=True, default=None)  # the leader's order within that day
     status = Varchar(length=16, default="assigned")
     note = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
