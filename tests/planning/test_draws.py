@@ -14,6 +14,7 @@ import sys
 import httpx
 
 from onevisit.auth.roles import Role
+from onevisit.auth.users import create_user
 from onevisit.directory.tables import Department, DepartmentPartner, Inspector
 from onevisit.evidence.tables import Event
 from onevisit.evidence.verify import verify_all
@@ -338,3 +339,34 @@ async def test_the_whole_draw_from_the_command_line(make_department, as_role, cl
     bad = _cli("verify", "-", stdin=json.dumps(tampered))
     assert bad.returncode == 1 and "swaps" in bad.stderr
     assert _cli("verify", "-", stdin="not json").returncode == 2
+
+
+async def test_an_inspectors_own_declared_conflict_is_honoured(
+    make_department, as_role, sign_in, client
+):
+    deps, pool, task, coordinator = await _scene(make_department, as_role, inspectors=(3, 2))
+    code = pool[deps[0]][0]
+    user = await create_user(
+        name=f"检查员{code}", role="inspector", department_code=deps[0], inspector_code=code,
+        created_by="test",
+    )  # fmt: skip
+    me = await sign_in(user.id)
+    r = await coordinator.client.post("/api/subjects", json={
+        "subject_id": unique("P-"), "name": "亲属经营的门店", "kind": "product",
+    })  # fmt: skip
+    subject = r.json()["subject_id"]
+    r = await me.post("/api/me/conflicts", json={"subject_id": subject, "reason": "近亲属经营"})
+    assert r.status_code == 201, r.text
+    c = coordinator.client
+    assert (await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA})).status_code == 201
+    assert (await c.post(f"/api/tasks/{task}/draw/run", json={})).status_code == 200
+    record = (await client.get(f"/public/tasks/{task}/draw.json")).json()
+    assert [code, subject] in record["conflicts"]
+    for g in record["groups"]:
+        if g["subject_id"] == subject:
+            assert code not in [m[0] for m in g["members"]]
+    # someone without an inspector record cannot declare for anyone
+    r = await coordinator.client.post(
+        "/api/me/conflicts", json={"subject_id": subject, "reason": "x"}
+    )
+    assert r.status_code == 403

@@ -103,7 +103,7 @@ FRESH = {
 # Handler arguments that are not query parameters (litestar fills them from elsewhere).
 RESERVED = {"request", "data", "self", "scope", "state", "headers", "cookies", "query", "body"}
 # Routes for the field roles: called as an inspector with a registered device.
-FIELD_PREFIXES = ("/api/sync", "/api/media", "/api/day-plan")
+FIELD_PREFIXES = ("/api/sync", "/api/media", "/api/day-plan", "/api/me/")
 LOGOUT = "/api/auth/logout"  # would end the fuzzing session; it takes no input anyway
 
 
@@ -371,6 +371,7 @@ async def world(as_role, sign_in) -> World:
         ("POST", "/api/tasks/{task:str}/draw/swaps"): {
             "subject_id": subject, "out": codes[0], "reason": "health",
         },
+        ("POST", "/api/me/conflicts"): {"subject_id": subject, "reason": "亲属"},
         ("POST", "/api/day-plan"): {"visits": [{"visit": visit, "date": "2026-12-05"}]},
         ("POST", "/api/plans"): {
             "code": unique("P"), "year": 2026, "name": "计划", "initiator": dep,

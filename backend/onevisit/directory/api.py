@@ -219,7 +219,27 @@ async def export_directory(request: Request, name: FromPath[str]) -> Response[by
     )
 
 
+@post(
+    "/api/me/conflicts",
+    guards=[allow(Role.leader, Role.inspector)],
+    status_code=201,
+    tags=["directory"],
+    summary="An inspector declares their own conflict of interest (回避) with a subject",
+)
+async def declare_my_conflict(request: Request, data: JSONBody[ConflictIn]) -> ConflictOut:
+    """Before a draw it keeps the pair apart (DRAW.md matching, swaps); a declaration made
+    after a draw is grounds for a swap (reason conflict_of_interest)."""
+    caller = _caller(request)
+    if not caller.inspector_code:
+        raise AppError("inspector.unknown", "this account is not an inspector's")
+    return await inspectors.declare_conflict(
+        code=caller.inspector_code, subject_id=data.subject_id, reason=data.reason,
+        actor=caller.user_id,
+    )  # fmt: skip
+
+
 ROUTES = [
+    declare_my_conflict,
     DepartmentController,
     MatterController,
     SubjectController,
