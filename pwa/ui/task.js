@@ -7,13 +7,16 @@
 //      verification in this browser (drawcheck.js, loaded on demand), and swaps per group
 //      (the coordinator names who goes and why; the server computes who comes in).
 // Every step is one API call (planning/api.py); the screen re-reads the draw after each.
+// Only the initiating department's coordinators (and admins) draw: others (`may_draw` false)
+// see the task and a line saying who draws. A triggered task with neither subjects nor a
+// scope has no draw: its coordinators assign a group per subject directly, with a reason.
 
 import { h, fill } from '../dom.js';
 import { api, errorText } from '../api.js';
 import { t } from '../i18n.js';
 import '../i18n-desk.js'; // this screen's strings
 import { busy, field, showError, showInfo, statusLine, title } from './common.js';
-import { deskStyle, drawBadge } from './tasks.js';
+import { deskStyle, drawBadge, kindBadge } from './tasks.js';
 
 const STRATA = [['A', '0.03'], ['B', '0.05'], ['C', '0.1'], ['D', '0.2'], ['3y+', '0.1']];
 const REASONS = ['conflict_of_interest', 'post_change', 'work_conflict', 'health'];
@@ -42,10 +45,18 @@ export default async function task({ root, params: [code], me }) {
   const ctx = {
     path, status, body, steps, me,
     dep: (c) => deps.find((d) => d.code === c)?.name || c,
+    names: {}, // the draw's inspector_names once drawn
+    nameOf: (c) => ctx.names[c]?.name || people.find((i) => i.code === c)?.name,
+    // as text (options, status lines): "name（code）"; as nodes: the name, its code small
     who: (c) => {
-      const p = people.find((i) => i.code === c);
-      return p ? `${p.name}（${c}）` : c;
+      const name = ctx.nameOf(c);
+      return name ? `${name}（${c}）` : c;
     },
+    person: (c) => {
+      const name = ctx.nameOf(c);
+      return h('span', { class: 'who' }, name ? [name, ' ', h('small', { class: 'mono' }, c)] : h('span', { class: 'mono' }, c));
+    },
+    people,
   };
   fill(heading, info.name);
   fill(facts, h('dl', { class: 'facts' },
@@ -54,7 +65,18 @@ export default async function task({ root, params: [code], me }) {
     h('dt', {}, t('task.matters')),
     h('dd', {}, h('ul', { class: 'members', id: 'task-matters' }, info.matters.map((m) => h('li', {},
       m.lead ? h('span', { class: 'badge leader' }, t('task.lead_short')) : null, ' ',
-      m.name, h('span', { class: 'muted' }, ` · ${ctx.dep(m.department)}`)))))));
+      m.name, h('span', { class: 'muted' }, ` · ${ctx.dep(m.department)}`)))))),
+  info.kind === 'triggered' ? triggerFacts(info.trigger) : null);
+  if (!info.may_draw) {
+    // not theirs to draw: say so at once instead of waiting for auth.forbidden
+    fill(body, h('p', { class: 'status info', id: 'draw-not-mine' },
+      t(direct(info) ? 'assign.not_mine' : 'draw.not_mine', { dep: ctx.dep(info.initiator) })));
+    return;
+  }
+  if (direct(info)) {
+    fill(body, ...assignView(ctx, info));
+    return;
+  }
   ctx.reload = async (notes = {}) => {
     let draw;
     try {
@@ -65,11 +87,31 @@ export default async function task({ root, params: [code], me }) {
       showError(status, err); // e.g. a participating department's coordinator: not theirs to draw
       return;
     }
+    ctx.names = draw.inspector_names || {};
     renderSteps(steps, draw.status);
     fill(body, ...(draw.status === 'none' ? commitForm(ctx)
       : draw.status === 'committed' ? committedView(ctx, draw) : drawnView(ctx, draw, notes)));
   };
   await ctx.reload();
+}
+
+/** A triggered task that names neither subjects nor a scope: inspectors are assigned. */
+const direct = (info) => info.kind === 'triggered' && info.trigger
+  && !info.trigger.subjects && !info.trigger.scope;
+
+function triggerFacts(trigger) {
+  if (!trigger) return null;
+  const scope = trigger.scope && Object.entries(trigger.scope)
+    .map(([k, v]) => `${t(`scope.${k}`)}：${Array.isArray(v) ? v.join('、') : v}`).join('；');
+  return h('section', { class: 'card', id: 'task-trigger' },
+    h('h2', {}, kindBadge(), ' ', t(`trigger.${trigger.kind}`)),
+    h('dl', { class: 'facts' },
+      h('dt', {}, t('trigger.reference')), h('dd', { id: 'trigger-reference-value' }, trigger.reference),
+      trigger.note ? [h('dt', {}, t('trigger.note')), h('dd', {}, trigger.note)] : null,
+      h('dt', {}, t('trigger.target')),
+      h('dd', { id: 'trigger-target-value' }, trigger.subjects
+        ? [t('trigger.n_subjects', { n: trigger.subjects.length }), h('div', { class: 'mono' }, trigger.subjects.join('、'))]
+        : scope || t('trigger.target_direct'))));
 }
 
 function renderSteps(el, state) {
@@ -305,14 +347,31 @@ function drawnView(ctx, draw, notes) {
       h('p', { class: 'hint', id: 'verify-hint' }, t('draw.verify_hint')),
       verify, verifyResult, problems),
     h('h2', {}, t('draw.groups')),
-    h('ol', { class: 'list', id: 'group-list' }, draw.groups.map((g, n) => groupCard(ctx, g, n, notes[g.subject_id]))),
+    h('ol', { class: 'list', id: 'group-list' }, draw.groups.map((g, n) => groupCard(ctx, g, n, notes[g.subject_id],
+      draw.subject_names?.[g.subject_id], (draw.started || []).includes(g.subject_id)))),
     draw.swaps.length ? [h('h2', {}, t('draw.swaps')), h('ul', { class: 'members', id: 'swap-list' },
       draw.swaps.map((w) => h('li', {}, `${w.subject_id}：${ctx.who(w.out)} → ${ctx.who(w.in)} · ${t(`draw.reason_${w.reason}`)}`)))] : null,
     summary(ctx, draw),
   ];
 }
 
-function groupCard(ctx, g, n, note) {
+/** A subject's heading: its name with the id small beside it, and its address. */
+function subjectHead(id, subject, headingId, prefix) {
+  return [h('h3', { id: headingId, class: 'subject-name' }, prefix,
+    subject ? [subject.name, ' ', h('small', { class: 'mono' }, id)] : h('span', { class: 'mono' }, id)),
+  subject?.address ? h('div', { class: 'muted' }, subject.address) : null];
+}
+
+/** The members of a group: the leader marked, a lent member shown with whom they serve. */
+function memberList(ctx, g) {
+  return h('ul', { class: 'members' }, g.members.map(([i, own, served]) => h('li', { 'data-inspector': i },
+    i === g.leader ? [h('span', { class: 'badge leader' }, t('draw.leader')), ' '] : null,
+    h('strong', {}, ctx.person(i)),
+    h('div', { class: 'muted' }, [ctx.names[i]?.department ? `${ctx.names[i].department} · ` : null,
+      own === served ? ctx.dep(own) : t('draw.serves', { own: ctx.dep(own), served: ctx.dep(served) })]))));
+}
+
+function groupCard(ctx, g, n, note, subject, started) {
   const status = statusLine(`swap-status-${n}`);
   const out = h('select', { id: `swap-out-${n}`, name: 'out' },
     g.members.map(([i]) => h('option', { value: i }, ctx.who(i))));
@@ -333,14 +392,13 @@ function groupCard(ctx, g, n, note) {
   };
   if (note) showInfo(status, note, 'ok');
   const heading = `group-${n}-name`;
-  return h('li', { class: 'card group', 'data-subject': g.subject_id },
-    h('h3', { id: heading }, `${n + 1}. `, h('span', { class: 'mono' }, g.subject_id)),
-    h('ul', { class: 'members' }, g.members.map(([i, own, served]) => h('li', { 'data-inspector': i },
-      i === g.leader ? [h('span', { class: 'badge leader' }, t('draw.leader')), ' '] : null,
-      h('strong', {}, ctx.who(i)),
-      h('div', { class: 'muted' }, own === served ? ctx.dep(own)
-        : t('draw.serves', { own: ctx.dep(own), served: ctx.dep(served) }))))),
-    h('details', { class: 'card swap', open: note ? true : null },
+  return h('li', { class: 'card group', 'data-subject': g.subject_id, 'data-started': started ? 'true' : null },
+    subjectHead(g.subject_id, subject, heading, `${n + 1}. `),
+    memberList(ctx, g),
+    // once the visit has begun its group is evidence: no swap is offered, and the card says why
+    started ? h('p', { class: 'status warn', id: `swap-started-${n}` },
+      h('span', { class: 'badge started' }, t('draw.started')), ' ', t('draw.started_no_swap'))
+    : h('details', { class: 'card swap', open: note ? true : null },
       h('summary', { 'aria-describedby': heading }, t('draw.swap')),
       h('form', { onsubmit },
         field(t('draw.swap_out'), out),
@@ -348,4 +406,67 @@ function groupCard(ctx, g, n, note) {
         h('p', { class: 'hint' }, t('draw.swap_hint')),
         submit)),
     status);
+}
+
+// --- a triggered task without subjects or scope: direct assignment --------------------------
+
+function assignView(ctx, info) {
+  const departments = [...new Set([info.initiator, ...info.matters.map((m) => m.department)])];
+  const done = h('ol', { class: 'list', id: 'assign-list' });
+  const subject = h('input', { id: 'assign-subject', required: true, maxlength: '64', autocomplete: 'off',
+    autocapitalize: 'off', spellcheck: 'false' });
+  const reason = h('textarea', { id: 'assign-reason', required: true, maxlength: '500' });
+  const rows = h('div', { id: 'assign-members' });
+  const known = h('datalist', { id: 'assign-inspectors' },
+    ctx.people.map((p) => h('option', { value: p.code }, p.name)));
+  let added = 0;
+  const addRow = (first) => {
+    const n = added++;
+    const code = h('input', { id: `assign-inspector-${n}`, class: 'assign-inspector mono', required: true,
+      maxlength: '64', list: 'assign-inspectors', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false' });
+    const served = h('select', { id: `assign-served-${n}`, class: 'assign-served' },
+      departments.map((d) => h('option', { value: d }, ctx.dep(d))));
+    const row = h('fieldset', { class: 'assign-member' }, h('legend', {}, t('assign.member')),
+      field(t('assign.inspector'), code), field(t('assign.served'), served),
+      first ? null : h('button', { type: 'button', class: 'secondary', onclick: () => row.remove() }, t('assign.remove')));
+    rows.append(row);
+    return code;
+  };
+  addRow(true);
+  addRow(true);
+  const submit = h('button', { id: 'assign-submit', type: 'submit' }, t('assign.submit'));
+  const onsubmit = (ev) => {
+    ev.preventDefault();
+    return busy(submit, async () => {
+      const members = [...rows.querySelectorAll('.assign-member')].map((row) => [
+        row.querySelector('.assign-inspector').value.trim(), row.querySelector('.assign-served').value]);
+      try {
+        const group = await api(`${ctx.path}/assignments`, { method: 'POST',
+          json: { subject_id: subject.value.trim(), members, reason: reason.value.trim() } });
+        done.append(h('li', { class: 'card group ok', 'data-subject': group.subject_id },
+          subjectHead(group.subject_id, null, `assigned-${done.children.length}`, ''),
+          memberList(ctx, group),
+          h('p', { class: 'muted' }, t('assign.logged', { reason: reason.value.trim() }))));
+        showInfo(ctx.status, t('assign.ok', { subject: group.subject_id }), 'ok');
+        subject.value = '';
+        reason.value = '';
+      } catch (err) {
+        showError(ctx.status, err);
+      }
+    });
+  };
+  return [
+    h('p', { class: 'hint', id: 'assign-intro' }, t('assign.intro')),
+    info.visits ? h('p', { class: 'muted', id: 'assign-count' }, t('assign.count', { n: info.visits })) : null,
+    h('form', { class: 'card', id: 'assign-form', onsubmit },
+      h('h2', {}, t('assign.title')),
+      field(t('assign.subject'), subject),
+      known, rows,
+      h('button', { id: 'assign-add', type: 'button', class: 'secondary', onclick: () => addRow(false).focus() },
+        t('assign.add')),
+      field(t('assign.reason'), reason, t('assign.reason_hint')),
+      submit),
+    h('h2', {}, t('assign.done')),
+    done,
+  ];
 }

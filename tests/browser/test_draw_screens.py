@@ -3,8 +3,11 @@ coordinator creates a two-department "1+X" task in the UI, commits with a notary
 party (its commitment computed here), sets a beacon, reveals the notary's secret, draws, sees
 the groups, swaps the leader of a group (the server picks who comes in), and verifies the
 public record in the browser (pwa/drawcheck.js); the same verifier agrees with the shared
-vectors in tests/vectors/draw/ and reports tampered records. axe on each step of the task
-screen; an inspector opening #/tasks is refused."""
+vectors in tests/vectors/draw/ and reports tampered records. Groups show subjects' and
+inspectors' names; a group whose visit has begun offers no swap. Triggered tasks: drawn among
+named subjects, or with a group assigned directly. axe on each step of the task screen and
+the triggered wizard; an inspector opening #/tasks is refused, and a participating
+department's coordinator sees no draw action, with the reason."""
 
 from __future__ import annotations
 
@@ -16,8 +19,12 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
+from onevisit.db import write_transaction
 from onevisit.directory.schemas import SubjectIn
 from onevisit.directory.subjects import create_subject
+from onevisit.evidence.log import LogAppender, sign_checkpoint
+from onevisit.evidence.store import now_ms, server_envelope, store_events
+from onevisit.planning.tables import Task, Visit
 from onevisit.planning.visits import create_task
 from tests.browser.conftest import AUTHENTICATOR
 from tests.browser.helpers import (
@@ -49,13 +56,31 @@ async def _scene() -> dict:
     inspectors = {lead: [await new_inspector(lead) for _ in range(3)],
                   other: [await new_inspector(other) for _ in range(2)]}  # fmt: skip
     matters = {lead: await new_matter(lead), other: await new_matter(other)}
+    subjects = []
     for n, credit in enumerate("ABC"):
+        subjects.append(unique("DS-"))
         await create_subject(
-            data=SubjectIn(subject_id=unique("DS-"), name=f"抽取测试对象{n}", kind="product",
-                           credit_class=credit),
+            data=SubjectIn(subject_id=subjects[-1], name=f"抽取测试对象{n}", kind="product",
+                           credit_class=credit, address=f"测试路{n}号"),
             actor="test",
         )  # fmt: skip
-    return {"lead": lead, "other": other, "inspectors": inspectors, "matters": matters}
+    return {"lead": lead, "other": other, "inspectors": inspectors, "matters": matters,
+            "subjects": subjects}  # fmt: skip
+
+
+async def _begin_visit(task_code: str, subject_id: str) -> None:
+    """A log entry naming the visit, as its first field event would: the visit has begun."""
+    task_id = (await Task.select(Task.id).where(Task.code == task_code))[0]["id"]
+    visit = await Visit.select(Visit.id).where(
+        (Visit.task == task_id) & (Visit.subject_id == subject_id)
+    )
+    async with write_transaction():
+        appender = await LogAppender.open()
+        event, sig = await server_envelope(
+            event_type="test_marker", body={"n": 1}, visit=str(visit[0]["id"])
+        )
+        await store_events([(event, sig)], appender, received_ms=now_ms())
+        await sign_checkpoint(appender)
 
 
 async def test_coordinator_plans_commits_draws_swaps_and_verifies(page_with_authenticator):
@@ -141,6 +166,16 @@ async def test_coordinator_plans_commits_draws_swaps_and_verifies(page_with_auth
     await expect(page.locator("#record-link")).to_have_attribute(
         "href", f"/public/tasks/{code}/draw.json"
     )
+    # names, with the codes small beside them
+    subject_id = first["subject_id"]
+    names = status["subject_names"][subject_id]
+    heading = groups.nth(0).locator("h3")
+    await expect(heading).to_contain_text(names["name"])
+    await expect(heading.locator("small")).to_have_text(subject_id)
+    await expect(groups.nth(0)).to_contain_text(names["address"])
+    member = groups.nth(0).locator(f".members li[data-inspector='{first['leader']}']")
+    await expect(member.locator(".who")).to_contain_text(f"检查员{first['leader']}")
+    await expect(member.locator(".who small")).to_have_text(first["leader"])
     await audit.check(page, "task: drawn")
 
     # swap the leader of the first group out; the server computes who comes in
@@ -159,8 +194,21 @@ async def test_coordinator_plans_commits_draws_swaps_and_verifies(page_with_auth
     assert status["groups"][0]["leader"] == came_in  # the leader's place goes to who came in
     await expect(page.locator("#swap-status-0")).to_contain_text(came_in)
     await expect(page.locator("#swap-list li")).to_have_count(1)
+    await expect(page.locator("#swap-list li")).to_contain_text(f"检查员{came_in}（{came_in}）")
     leader = groups.nth(0).locator(f".members li[data-inspector='{came_in}'] .badge.leader")
     await expect(leader).to_be_visible()
+
+    # a group whose visit has begun offers no swap, and says why
+    begun = status["groups"][1]["subject_id"]
+    await _begin_visit(code, begun)
+    await page.reload()
+    await expect(groups.nth(1)).to_have_attribute("data-subject", begun)
+    await expect(groups.nth(1)).to_have_attribute("data-started", "true")
+    await expect(page.locator("#swap-started-1")).to_contain_text("不能再调换")
+    await expect(groups.nth(1).locator("details.swap")).to_have_count(0)
+    await expect(groups.nth(0).locator("details.swap")).to_have_count(1)
+    status = (await page_fetch(page, f"/api/tasks/{code}/draw"))["body"]
+    assert status["started"] == [begun]
 
     # verify the published record in this browser
     await page.click("#draw-verify")
@@ -200,6 +248,7 @@ async def test_coordinator_plans_commits_draws_swaps_and_verifies(page_with_auth
         "draw.invalid: party 公证处: SHA-256(secret) is not its commitment"
     ]
     assert not tab.page_errors
+    audit.assert_clean()
 
 
 async def test_the_browser_verifier_agrees_with_the_shared_vectors(page_with_authenticator):
@@ -249,7 +298,129 @@ async def test_the_task_screens_are_for_coordinators_only(page_with_authenticato
     await signed_in_coordinator(other, department=scene["other"])
     await other.open("#/tasks")
     await expect(other.page.locator(f"#task-list li[data-code='{code}']")).to_contain_text("未抽取")
+    row = other.page.locator(f"#task-list li[data-code='{code}']")
+    await expect(row.locator(".view-only")).to_have_text("本部门参加，抽取由发起部门进行")
     await other.page.click(f"#task-list li[data-code='{code}'] a")
     await expect(other.page.locator("h1")).to_have_text("参加部门视角")
-    await expect(other.page.locator("#task-status")).to_contain_text("[auth.forbidden]")
+    # may_draw is false: no draw action at all, one line saying who draws (no auth.forbidden)
+    await expect(other.page.locator("#draw-not-mine")).to_contain_text("抽取由发起部门")
+    await expect(other.page.locator("#task-status")).to_be_empty()
     await expect(other.page.locator("#commit-form")).to_have_count(0)
+    await expect(other.page.locator("#draw-steps li")).to_have_count(0)
+    await expect(other.page.locator("#view button:not(#lang-toggle)")).to_have_count(0)
+
+
+async def _wizard(page, scene: dict, code: str, name: str) -> None:
+    """The task form up to the trigger: code, name, lead and the other department's matter,
+    "triggered", a complaint with its reference and note."""
+    await page.fill("#task-code", code)
+    await page.fill("#task-name", name)
+    await page.select_option("#task-lead", scene["matters"][scene["lead"]])
+    await page.check(f"#task-others input[value='{scene['matters'][scene['other']]}']")
+    await expect(page.locator("#trigger-box")).to_be_hidden()
+    await page.check("#task-kind-triggered")
+    await expect(page.locator("#trigger-box")).to_be_visible()
+    await page.select_option("#trigger-kind", "complaint")
+    await page.fill("#trigger-reference", "TS-2026-0042")
+    await page.fill("#trigger-note", "消费者投诉：过期食品")
+
+
+async def test_a_triggered_task_draws_among_the_subjects_it_names(page_with_authenticator):
+    tab = page_with_authenticator
+    page = tab.page
+    scene = await _scene()
+    audit = Audit()
+    await signed_in_coordinator(tab, department=scene["lead"])
+    await tab.open("#/tasks")
+    code = unique("T-TR-")
+    await _wizard(page, scene, code, "投诉触发检查")
+    named = scene["subjects"][:2]  # credit classes A and B: one each, both drawn
+    await expect(page.locator("#trigger-subjects")).to_be_visible()
+    await expect(page.locator("#trigger-scope-box")).to_be_hidden()
+    await page.fill("#trigger-subjects", "\n".join([named[0], "", f"  {named[1]} "]))
+    await audit.check(page, "tasks: triggered wizard (subjects)")
+    await page.check("#trigger-target-scope")
+    await expect(page.locator("#scope-region")).to_be_visible()
+    await audit.check(page, "tasks: triggered wizard (scope)")
+    await page.click("#task-create")  # a scope with no filter is refused here
+    await expect(page.locator("#tasks-status")).to_contain_text("至少需要一个条件")
+    await page.check("#trigger-target-subjects")
+    await page.click("#task-create")
+    await expect(page).to_have_url(re.compile(rf"#/task/{code}$"))
+    info = (await page_fetch(page, f"/api/tasks/{code}"))["body"]
+    assert info["kind"] == "triggered" and info["may_draw"] is True
+    assert info["trigger"]["kind"] == "complaint" and info["trigger"]["subjects"] == named
+    assert info["trigger"]["reference"] == "TS-2026-0042"
+    await expect(page.locator("#task-trigger")).to_contain_text("投诉举报")
+    await expect(page.locator("#trigger-target-value")).to_contain_text("2 个指定对象")
+
+    await page.click("#draw-commit")
+    await expect(page.locator("#draw-population")).to_have_text("2")
+    await page.click("#draw-run")
+    await expect(page.locator("#draw-seed")).to_be_visible()
+    groups = page.locator("#group-list > li")
+    await expect(groups).to_have_count(2)
+    status = (await page_fetch(page, f"/api/tasks/{code}/draw"))["body"]
+    assert sorted(status["subjects"]) == sorted(named)
+    for n, subject in enumerate(status["subjects"]):
+        await expect(groups.nth(n).locator("h3")).to_contain_text(
+            status["subject_names"][subject]["name"]
+        )
+    await audit.check(page, "task: triggered, drawn")
+    await page.click("#draw-verify")
+    await expect(page.locator("#verify-result")).to_contain_text("核验通过")
+    listed = page.locator(f"#task-list li[data-code='{code}']")
+    await tab.open("#/tasks")
+    await expect(listed.locator(".badge.triggered")).to_have_text("触发式检查")
+    audit.assert_clean()
+
+
+async def test_a_triggered_task_without_subjects_is_assigned_directly(page_with_authenticator):
+    tab = page_with_authenticator
+    page = tab.page
+    scene = await _scene()
+    audit = Audit()
+    await signed_in_coordinator(tab, department=scene["lead"])
+    await tab.open("#/tasks")
+    code = unique("T-AS-")
+    await _wizard(page, scene, code, "转办直接指派")
+    await page.select_option("#trigger-kind", "referral")
+    await page.check("#trigger-target-direct")
+    await expect(page.locator("#trigger-direct-hint")).to_be_visible()
+    await expect(page.locator("#trigger-subjects")).to_be_hidden()
+    await audit.check(page, "tasks: triggered wizard (direct)")
+    await page.click("#task-create")
+    await expect(page).to_have_url(re.compile(rf"#/task/{code}$"))
+    info = (await page_fetch(page, f"/api/tasks/{code}"))["body"]
+    assert info["trigger"]["kind"] == "referral"
+    assert "subjects" not in info["trigger"] and "scope" not in info["trigger"]
+
+    # no draw: the direct-assignment form
+    await expect(page.locator("#assign-form")).to_be_visible()
+    await expect(page.locator("#commit-form")).to_have_count(0)
+    await expect(page.locator("#draw-steps li")).to_have_count(0)
+    await audit.check(page, "task: direct assignment")
+    lead, other = scene["inspectors"][scene["lead"]], scene["inspectors"][scene["other"]]
+    subject = scene["subjects"][2]
+    await page.fill("#assign-subject", subject)
+    await page.fill("#assign-inspector-0", lead[0])
+    await page.fill("#assign-inspector-1", lead[0])  # twice: refused by the server
+    await page.fill("#assign-reason", "转办函要求立即核查")
+    await page.click("#assign-submit")
+    await expect(page.locator("#task-status")).to_contain_text("[inspector.invalid]")
+    await page.fill("#assign-inspector-1", other[0])
+    await page.select_option("#assign-served-1", scene["other"])
+    await page.click("#assign-add")
+    await expect(page.locator("#assign-inspector-2")).to_be_focused()
+    await page.fill("#assign-inspector-2", lead[1])
+    await page.click("#assign-submit")
+    await expect(page.locator("#task-status")).to_contain_text(f"{subject} 已指派检查组")
+    card = page.locator(f"#assign-list li[data-subject='{subject}']")
+    await expect(card.locator(".members li")).to_have_count(3)
+    await expect(card.locator(f"li[data-inspector='{lead[0]}'] .badge.leader")).to_have_text("组长")
+    await expect(card).to_contain_text("转办函要求立即核查")
+    info = (await page_fetch(page, f"/api/tasks/{code}"))["body"]
+    assert info["visits"] == 1 and info["draw"] == "none"
+    await page.reload()
+    await expect(page.locator("#assign-count")).to_contain_text("已有 1 个检查")
+    audit.assert_clean()
