@@ -62,17 +62,14 @@ def _sees(caller: Caller, matters: list[dict[str, Any]], initiator: str) -> bool
     return caller.department in {initiator, *(m["department"] for m in matters)}
 
 
+def _summary_columns() -> tuple[Any, ...]:
+    return (Task.id, Task.code, Task.name, Task.status, Task.initiator.code, Task.created_at,
+            Task.kind)  # fmt: skip
+
+
 async def list_tasks(*, caller: Caller) -> list[dict[str, Any]]:
     async with read_transaction():
-        rows = await Task.select(
-            Task.id,
-            Task.code,
-            Task.name,
-            Task.status,
-            Task.initiator.code,
-            Task.created_at,
-            Task.kind,
-        ).order_by(Task.id, ascending=False)
+        rows = await Task.select(*_summary_columns()).order_by(Task.id, ascending=False)
         matters = await _matters_of([r["id"] for r in rows])
         draws = {
             r["task"]: r["status"]
@@ -101,18 +98,7 @@ async def task_detail(*, caller: Caller, code: str) -> dict[str, Any]:
         raise AppError("task.unknown", code.replace("\x00", "\\0"))
     async with read_transaction():
         rows = (
-            await Task.select(
-                Task.id,
-                Task.code,
-                Task.name,
-                Task.status,
-                Task.initiator.code,
-                Task.created_at,
-                Task.kind,
-                Task.trigger,
-                Task.plan_code,
-                Task.plan_line,
-            )
+            await Task.select(*_summary_columns(), Task.trigger, Task.plan_code, Task.plan_line)
             .where(Task.code == code)
             .output(load_json=True)
         )
