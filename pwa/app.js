@@ -20,10 +20,10 @@ const STAFF = ['admin', 'coordinator'];
 // Screens that need the server anyway (sign-in, enrolment, the coordinators' desk) load when
 // first opened, so the shell stays small; the service worker
 // keeps each one it has served (sw.js ON_DEMAND).
-const later = (path) => async (args) => {
+const later = (path, name = 'default') => async (args) => {
   let screen;
   try {
-    screen = (await import(path)).default;
+    screen = (await import(path))[name];
   } catch (err) {
     console.warn('screen not loaded', path, err);
     throw unreachable(); // offline, and never opened on this phone before
@@ -39,6 +39,8 @@ const importScreen = later('./ui/import.js');
 const users = later('./ui/users.js');
 const tasks = later('./ui/tasks.js');
 const task = later('./ui/task.js');
+const plans = later('./ui/plans.js');
+const plan = later('./ui/plans.js', 'plan');
 
 // [pattern, screen, who may open it]; null = anyone, [] = any signed-in user.
 const ROUTES = [
@@ -52,6 +54,8 @@ const ROUTES = [
   [/^#\/users$/, users, STAFF],
   [/^#\/tasks$/, tasks, STAFF],
   [/^#\/task\/([^/]+)$/, task, STAFF],
+  [/^#\/plans$/, plans, STAFF],
+  [/^#\/plan\/([^/]+)$/, plan, STAFF],
   [/^#\/visits$/, visits, []],
   [/^#\/visit\/([^/]+)$/, visit, []],
   [/^#\/visit\/([^/]+)\/matter\/([^/]+)$/, matter, []],

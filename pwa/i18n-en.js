@@ -32,6 +32,7 @@ export default {
   'tile.import': 'Import',
   'tile.users': 'Users & enrolment',
   'tile.tasks': 'Inspection tasks',
+  'tile.plans': 'Annual plans',
   'kind.enterprise': 'Enterprise',
   'kind.individual': 'Individual business',
   'kind.cooperative': 'Farmer cooperative',

@@ -7,7 +7,7 @@
 // - /api/ is never answered from here: no caching of server answers, no fake responses —
 //   an offline request fails visibly and the page says so.
 
-const VERSION = 'v9';
+const VERSION = 'v10';
 const SHELL_CACHE = `onevisit-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -55,6 +55,7 @@ const ON_DEMAND = [
   '/ui/import.js',
   '/ui/inspectors.js',
   '/ui/matters.js',
+  '/ui/plans.js',
   '/ui/signin.js',
   '/ui/subjects.js',
   '/ui/task.js',

@@ -12,6 +12,7 @@ import { busy, roleName, showError, showInfo, statusLine } from './common.js';
 
 const STAFF_TILES = [
   ['#/tasks', 'tile.tasks'],
+  ['#/plans', 'tile.plans'],
   ['#/directory/subjects', 'tile.subjects'],
   ['#/directory/inspectors', 'tile.inspectors'],
   ['#/directory/matters', 'tile.matters'],
