@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+import anyio
+
 from onevisit.auth.roles import Caller
 from onevisit.db import read_transaction, write_transaction
 from onevisit.directory.tables import (
@@ -84,6 +86,10 @@ def eligible(
     if last_inspected is None or last_inspected.year != today.year:
         return True
     return has_key_matter and credit_class != "A"
+
+
+async def _off_loop(record: Mapping[str, Any]) -> dict[str, Any]:
+    return await anyio.to_thread.run_sync(spec.recompute, record)
 
 
 def _hash(value: Any) -> str:
@@ -498,7 +504,9 @@ async def run_draw(
                 parties.append({**p, "secret": row["reveals"][p["name"]]})
             else:
                 parties.append({**p, "secret": spec.ZERO_SECRET.hex(), "revealed": False})
-        record = spec.recompute(
+        # CPU-bound (seconds for a million subjects): off the event loop, so the server keeps
+        # answering while it draws
+        record = await _off_loop(
             {**inputs, "parties": parties, "beacon": row["beacon"], "swaps": []}
         )
         record_hash = _hash(record)
@@ -607,7 +615,7 @@ async def swap(
             "reason": reason,
             "approved_by": approver or caller.user_id,
         }
-        updated = spec.recompute({**record, "swaps": [*record["swaps"], asked]})
+        updated = await _off_loop({**record, "swaps": [*record["swaps"], asked]})
         done = updated["swaps"][-1]
         record_hash = _hash(updated)
         logged = await _log("draw_swap", {"task": task_code, **done, "record_hash": record_hash})
