@@ -89,7 +89,8 @@ async def test_a_plan_is_created_adjusted_and_public_with_both_versions(
     await expect(versions.nth(0)).to_contain_text("0.1")
     await expect(versions.nth(1)).to_have_attribute("data-version", "1")
     await expect(versions.nth(1)).to_contain_text("首次发布")
-    await expect(page.locator("#plan-public-link")).to_have_attribute("href", f"/public/plans/{code}")
+    link = page.locator("#plan-public-link")
+    await expect(link).to_have_attribute("href", f"/public/plans/{code}")
     await audit.check(page, "plan: two versions")
     await _lang(page, "en")
     await expect(page.locator("#plan-adjust")).to_have_text("Publish a new version")
@@ -103,7 +104,8 @@ async def test_a_plan_is_created_adjusted_and_public_with_both_versions(
 
     # the public page (no sign-in needed) shows both versions and the reason
     html = await page.evaluate(
-        "async (p) => (await fetch(p, {headers: {Accept: 'text/html'}, credentials: 'omit'})).text()",
+        """async (p) => (await fetch(p, {headers: {Accept: 'text/html'},
+                                        credentials: 'omit'})).text()""",
         f"/public/plans/{code}",
     )
     assert "第 2 版" in html and "第 1 版" in html
