@@ -67,12 +67,14 @@ async def test_a_plan_is_published_adjusted_by_versions_and_public(
     assert page.headers["content-type"].startswith("text/html")
     assert "根据投诉举报情况提高比例" in page.text and "第二季度专项" in page.text
     assert_error(await client.get("/public/plans/nope"), 404, "plan.unknown")
+    assert (await me.client.get(f"/api/plans/{code}")).json()["may_adjust"] is True
 
     # another department neither adjusts it nor makes plans in this one's name
     stranger = await as_role(Role.coordinator, department=other)
     r = await stranger.client.post(f"/api/plans/{code}/versions",
                                    json={"reason": "x", "lines": adjusted})  # fmt: skip
     assert_error(r, 403, "auth.forbidden")
+    assert (await stranger.client.get(f"/api/plans/{code}")).json()["may_adjust"] is False
     inspector = await as_role(Role.inspector, department=dep)
     assert (await inspector.client.post("/api/plans", json=body)).status_code == 403
     assert (await inspector.client.get("/api/plans")).status_code == 403

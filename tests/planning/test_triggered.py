@@ -97,6 +97,12 @@ async def test_inspectors_assigned_directly_are_recorded_as_such(make_department
     assert r.status_code == 201, r.text
     assert r.json()["leader"] == pool[deps[0]][0]  # the first serving the initiator leads
     assert r.json()["log"]["type"] == "server.task_assigned"
+    assert set(r.json()["inspector_names"]) == {m[0] for m in members}
+    # the task reads its assigned groups back, with names
+    (assigned,) = (await c.get(f"/api/tasks/{code}")).json()["assignments"]
+    assert assigned["subject_id"] == subject and assigned["leader"] == pool[deps[0]][0]
+    assert [m[0] for m in assigned["members"]] == [m[0] for m in members]
+    assert assigned["subject_name"] and assigned["note"].startswith("直接指派")
     task_id = (await Task.select(Task.id).where(Task.code == code))[0]["id"]
     visits = await Visit.select(Visit.id, Visit.note).where(Visit.task == task_id)
     assert len(visits) == 1 and visits[0]["note"].startswith("直接指派")

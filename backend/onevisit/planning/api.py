@@ -30,7 +30,13 @@ from onevisit.planning.draws import (
     set_beacon,
     swap,
 )
-from onevisit.planning.plans import adjust_plan, create_plan, list_plans, plan_detail
+from onevisit.planning.plans import (
+    adjust_plan,
+    create_plan,
+    list_plans,
+    plan_detail,
+    plan_for_staff,
+)
 from onevisit.planning.tasks import list_tasks, new_task, task_detail
 
 __all__ = ["ROUTES"]
@@ -293,6 +299,11 @@ async def get_plans() -> dict[str, Any]:
     return {"plans": await list_plans()}
 
 
+@get("/api/plans/{plan:str}", guards=[STAFF], tags=["plan"], summary="A plan (+ may_adjust)")
+async def get_plan(request: Request, plan: FromPath[str]) -> dict[str, Any]:
+    return await plan_for_staff(caller=caller_of(request), code=plan)
+
+
 @post(
     "/api/plans",
     guards=[STAFF],
@@ -473,6 +484,7 @@ ROUTES = [
     get_public_record,
     post_day_plan,
     get_plans,
+    get_plan,
     post_plan,
     post_plan_version,
     list_public_plans,

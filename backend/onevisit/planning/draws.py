@@ -828,4 +828,11 @@ async def assign_directly(
             "reason": reason.strip(), "assigned_by": caller.user_id,
         })  # fmt: skip
         await _create_visits(task["id"], [group], first_order=order, note=f"直接指派：{reason}")
-    return {"task": task_code, **group, "log": logged}
+    names = await Inspector.select(Inspector.code, Inspector.name).where(
+        Inspector.code.is_in(codes)
+    )
+    subject = await Subject.select(Subject.name).where(Subject.subject_id == subject_id)
+    return {
+        "task": task_code, **group, "log": logged, "subject_name": subject[0]["name"],
+        "inspector_names": {r["code"]: r["name"] for r in names},
+    }  # fmt: skip

@@ -23,7 +23,14 @@ from onevisit.planning.draws import _log
 from onevisit.planning.tables import Plan, PlanVersion
 from onevisit.planning.tasks import may_draw
 
-__all__ = ["adjust_plan", "create_plan", "list_plans", "plan_detail", "public_plans"]
+__all__ = [
+    "adjust_plan",
+    "create_plan",
+    "list_plans",
+    "plan_detail",
+    "plan_for_staff",
+    "public_plans",
+]
 
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _RATIO = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
@@ -223,6 +230,12 @@ async def plan_detail(*, code: str) -> dict[str, Any]:
         **plan,
         "versions": [{**v, "published_at": v["published_at"].isoformat()} for v in versions],
     }
+
+
+async def plan_for_staff(*, caller: Caller, code: str) -> dict[str, Any]:
+    """The public detail, and whether the caller may adjust it (the plan's department)."""
+    detail = await plan_detail(code=code)
+    return {**detail, "may_adjust": may_draw(caller, detail["initiator"])}
 
 
 async def list_plans(*, caller: Caller | None = None) -> list[dict[str, Any]]:

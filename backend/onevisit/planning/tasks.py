@@ -110,15 +110,60 @@ async def task_detail(*, caller: Caller, code: str) -> dict[str, Any]:
         draw = await Draw.select(Draw.status).where(Draw.task == row["id"])
     if not _sees(caller, matters, row["initiator.code"]):
         raise AppError("auth.department_forbidden", code)
+    assigned = await _assigned(row["id"]) if row["kind"] == "triggered" else []
     return {
-        "code": row["code"], "name": row["name"], "initiator": row["initiator.code"],
-        "matters": matters, "visits": visits, "draw": draw[0]["status"] if draw else "none",
+        "code": row["code"],
+        "name": row["name"],
+        "initiator": row["initiator.code"],
+        "matters": matters,
+        "visits": visits,
+        "draw": draw[0]["status"] if draw else "none",
         "created_at": row["created_at"].isoformat(),
         "kind": row["kind"],
         "trigger": row["trigger"],
         "may_draw": may_draw(caller, row["initiator.code"]),
         "plan": {"code": row["plan_code"], "line": row["plan_line"]} if row["plan_code"] else None,
-    }  # fmt: skip
+        "assignments": assigned,
+    }
+
+
+async def _assigned(task_id: int) -> list[dict[str, Any]]:
+    """A triggered task's visits assigned directly (not drawn): each group with the names of
+    its subject and members, in the order they were assigned."""
+    from onevisit.planning.tables import Draw, VisitMember
+
+    if await Draw.exists().where(Draw.task == task_id):
+        return []  # its groups are the draw's (GET …/draw)
+    rows = await (
+        VisitMember.select(
+            VisitMember.visit, VisitMember.visit.subject_id.as_alias("subject_id"),
+            VisitMember.visit.batch_order.as_alias("order"),
+            VisitMember.visit.note.as_alias("note"),
+            VisitMember.inspector.code, VisitMember.inspector.name, VisitMember.department.code,
+            VisitMember.served.code, VisitMember.is_leader, VisitMember.position,
+        )
+        .where(VisitMember.visit.task == task_id)
+        .order_by(VisitMember.position)
+    )  # fmt: skip
+    names = {
+        r["subject_id"]: r["name"]
+        for r in await Subject.select(Subject.subject_id, Subject.name).where(
+            Subject.subject_id.is_in(sorted({r["subject_id"] for r in rows}) or [""])
+        )
+    }
+    groups: dict[Any, dict[str, Any]] = {}
+    for r in sorted(rows, key=lambda r: (r["order"], r["position"])):
+        g = groups.setdefault(r["visit"], {
+            "visit": str(r["visit"]), "subject_id": r["subject_id"],
+            "subject_name": names.get(r["subject_id"], ""), "note": r["note"], "leader": "",
+            "members": [], "inspector_names": {},
+        })  # fmt: skip
+        code = r["inspector.code"]
+        g["members"].append([code, r["department.code"], r["served.code"]])
+        g["inspector_names"][code] = r["inspector.name"]
+        if r["is_leader"]:
+            g["leader"] = code
+    return list(groups.values())  # fmt: skip
 
 
 async def check_trigger(trigger: Mapping[str, Any]) -> dict[str, Any]:
