@@ -370,3 +370,32 @@ async def test_an_inspectors_own_declared_conflict_is_honoured(
         "/api/me/conflicts", json={"subject_id": subject, "reason": "x"}
     )
     assert r.status_code == 403
+
+
+async def test_a_group_whose_visit_has_begun_is_no_longer_swapped(make_department, as_role, client):
+    from onevisit.db import write_transaction
+    from onevisit.evidence.log import LogAppender, sign_checkpoint
+    from onevisit.evidence.store import now_ms, server_envelope, store_events
+
+    _, _, task, coordinator = await _scene(make_department, as_role, inspectors=(4, 3))
+    c = coordinator.client
+    assert (await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA})).status_code == 201
+    assert (await c.post(f"/api/tasks/{task}/draw/run", json={})).status_code == 200
+    group = (await client.get(f"/public/tasks/{task}/draw.json")).json()["groups"][0]
+    task_id = (await Task.select(Task.id).where(Task.code == task))[0]["id"]
+    visit = await Visit.select(Visit.id).where(
+        (Visit.task == task_id) & (Visit.subject_id == group["subject_id"])
+    )
+    async with write_transaction():  # the visit's first entry in the log
+        appender = await LogAppender.open()
+        event, sig = await server_envelope(
+            event_type="test_marker", body={"n": 1}, visit=str(visit[0]["id"])
+        )
+        await store_events([(event, sig)], appender, received_ms=now_ms())
+        await sign_checkpoint(appender)
+    assert group["subject_id"] in (await c.get(f"/api/tasks/{task}/draw")).json()["started"]
+    asked = {"subject_id": group["subject_id"], "out": group["leader"], "reason": "health"}
+    r = await c.post(f"/api/tasks/{task}/draw/swaps", json=asked)
+    assert_error(r, 409, "swap.visit_started")
+    record = (await client.get(f"/public/tasks/{task}/draw.json")).json()
+    assert record["swaps"] == [] and record["groups"][0] == group
