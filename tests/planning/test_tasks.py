@@ -101,3 +101,36 @@ async def test_a_general_matters_cap_limits_the_draw_with_a_clear_error(make_dep
     none = {k: {"count": 0} for k in ALL_STRATA}
     r = await me.client.post(f"/api/tasks/{code}/draw", json={"strata": none})
     assert r.status_code == 201, r.text
+
+
+async def test_only_subjects_the_lead_matter_applies_to_are_drawn(make_department, as_role, client):
+    from onevisit.directory.tables import Subject
+    from tests.directory.util import new_uscc
+    from tests.planning.test_draws import _inspectors
+
+    dep = await make_department()
+    dep_id = (await Department.select(Department.id).where(Department.code == dep))[0]["id"]
+    lead = unique("m")
+    await Matter.insert(Matter(code=lead, department=dep_id, name="企业年报事项", category="key",
+                               subject_kinds=["enterprise"]))  # fmt: skip
+    await _inspectors(dep, 2)
+    me = await as_role(Role.coordinator, department=dep)
+    firm = new_uscc()
+    for body in ({"subject_id": firm, "name": "某商贸有限公司", "kind": "enterprise"},
+                 {"subject_id": unique("P-"), "name": "某产品", "kind": "product"}):  # fmt: skip
+        assert (await me.client.post("/api/subjects", json=body)).status_code == 201
+    code = unique("T")
+    body = {"code": code, "name": "企业抽查", "matters": [lead]}
+    assert (await me.client.post("/api/tasks", json=body)).status_code == 201
+    rules = {k: {"count": 0} for k in ALL_STRATA}
+    assert (
+        await me.client.post(f"/api/tasks/{code}/draw", json={"strata": rules})
+    ).status_code == 201
+    assert (await me.client.post(f"/api/tasks/{code}/draw/run", json={})).status_code == 200
+    record = (await client.get(f"/public/tasks/{code}/draw.json")).json()
+    ids = [s for s, _ in record["population"]]
+    assert firm in ids
+    kinds = {
+        r["kind"] for r in await Subject.select(Subject.kind).where(Subject.subject_id.is_in(ids))
+    }
+    assert kinds == {"enterprise"}

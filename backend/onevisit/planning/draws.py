@@ -201,11 +201,16 @@ def in_scope(row: Mapping[str, Any], scope: Mapping[str, Any]) -> bool:
 
 
 async def _population(
-    today: dt.date, has_key_matter: bool, trigger: Mapping[str, Any] | None = None
+    today: dt.date,
+    has_key_matter: bool,
+    trigger: Mapping[str, Any] | None = None,
+    kinds: Sequence[str] = (),
 ) -> tuple[list[list[str]], int, int]:
     """(eligible [subject_id, stratum] sorted, directory revision, how many were excluded).
-    A triggered task draws among the subjects its trigger names, or its directional scope,
-    and the once-a-year exclusions do not apply to it (DOMAIN.md step 3)."""
+    Only subjects of the kinds the lead matter applies to (when it names any) are drawable:
+    a food-business check does not visit a product. A triggered task draws among the
+    subjects its trigger names, or its directional scope, and the once-a-year exclusions do
+    not apply to it (DOMAIN.md step 3)."""
     query = Subject.select(
         Subject.subject_id, Subject.credit_class, Subject.last_inspected, Subject.kind,
         Subject.region_code, Subject.industry_code, Subject.tags,
@@ -213,6 +218,8 @@ async def _population(
     if trigger is not None and "subjects" in trigger:
         query = query.where(Subject.subject_id.is_in(trigger["subjects"]))
     rows = await query
+    if kinds:
+        rows = [r for r in rows if r["kind"] in kinds]
     if trigger is not None:
         if "subjects" not in trigger and "scope" not in trigger:
             raise AppError(
@@ -269,9 +276,11 @@ async def commit_draw(
             raise AppError("draw.exists", task_code)
         departments = await _departments(task, needs or {})
         caps = await _general_caps(task["id"])
+        kinds = await _lead_kinds(task["id"])
         population, revision, excluded = await _population(
-            today or dt.date.today(), has_key_matter=caps is None, trigger=task["trigger"]
-        )
+            today or dt.date.today(), has_key_matter=caps is None, trigger=task["trigger"],
+            kinds=kinds,
+        )  # fmt: skip
         if task["trigger"] is not None:
             caps = None  # a triggered task draws among the subjects concerned, not a sample
         inspectors, conflicts = await _pool(departments)
@@ -316,6 +325,7 @@ async def commit_draw(
                 "snapshot_hash": inputs["snapshot_hash"],
                 "population": len(population),
                 "excluded": excluded,
+                "subject_kinds": kinds,
                 "directory_revision": revision,
                 "trigger": _trigger_summary(task["trigger"]),
                 "strata": inputs["strata"],
@@ -344,6 +354,16 @@ async def commit_draw(
         "excluded": excluded,
         **_summary(inputs),
     }
+
+
+async def _lead_kinds(task_id: int) -> list[str]:
+    """The subject kinds the task's lead matter applies to (empty: any)."""
+    rows = await (
+        TaskMatter.select(TaskMatter.matter.subject_kinds)
+        .where((TaskMatter.task == task_id) & (TaskMatter.lead == True))  # noqa: E712
+        .output(load_json=True)
+    )
+    return sorted(rows[0]["matter.subject_kinds"] or []) if rows else []
 
 
 async def _general_caps(task_id: int) -> dict[str, Fraction] | None:
