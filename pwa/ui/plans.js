@@ -195,10 +195,11 @@ export async function plan({ root, params: [code], me }) {
   const view = h('div', { id: 'plan-view' });
   fill(root, heading, status, view);
   const [detail, dir] = await Promise.all([
-    api(`/public/plans/${encodeURIComponent(code)}`), directory()]);
+    api(`/api/plans/${encodeURIComponent(code)}`), directory()]);
+  // the server says who may adjust (may_adjust); an adjustment's answer is the public detail
+  const mayKeep = detail.may_adjust;
   const render = (p, note) => {
     fill(heading, p.name);
-    const mayKeep = me.role === 'admin' || (me.role === 'coordinator' && me.department === p.initiator);
     fill(view,
       h('dl', { class: 'facts' },
         h('dt', {}, t('plan.code')), h('dd', { class: 'mono' }, p.code),

@@ -410,9 +410,21 @@ function groupCard(ctx, g, n, note, subject, started) {
 
 // --- a triggered task without subjects or scope: direct assignment --------------------------
 
+/** A directly assigned group: its subject's and members' names (the codes small beside). */
+function assignedCard(ctx, g, note) {
+  for (const [c, name] of Object.entries(g.inspector_names || {})) ctx.names[c] = { name };
+  const name = g.subject_name ? { name: g.subject_name } : null;
+  return h('li', { class: 'card group ok', 'data-subject': g.subject_id, 'data-visit': g.visit || null },
+    subjectHead(g.subject_id, name, `assigned-${ctx.assigned = (ctx.assigned || 0) + 1}`, ''),
+    memberList(ctx, g),
+    note ? h('p', { class: 'muted' }, note) : null);
+}
+
 function assignView(ctx, info) {
   const departments = [...new Set([info.initiator, ...info.matters.map((m) => m.department)])];
-  const done = h('ol', { class: 'list', id: 'assign-list' });
+  // the groups assigned so far (GET /api/tasks/{code} assignments), then each new one
+  const done = h('ol', { class: 'list', id: 'assign-list' },
+    (info.assignments || []).map((g) => assignedCard(ctx, g, g.note)));
   const subject = h('input', { id: 'assign-subject', required: true, maxlength: '64', autocomplete: 'off',
     autocapitalize: 'off', spellcheck: 'false' });
   const reason = h('textarea', { id: 'assign-reason', required: true, maxlength: '500' });
@@ -443,10 +455,7 @@ function assignView(ctx, info) {
       try {
         const group = await api(`${ctx.path}/assignments`, { method: 'POST',
           json: { subject_id: subject.value.trim(), members, reason: reason.value.trim() } });
-        done.append(h('li', { class: 'card group ok', 'data-subject': group.subject_id },
-          subjectHead(group.subject_id, null, `assigned-${done.children.length}`, ''),
-          memberList(ctx, group),
-          h('p', { class: 'muted' }, t('assign.logged', { reason: reason.value.trim() }))));
+        done.append(assignedCard(ctx, group, t('assign.logged', { reason: reason.value.trim() })));
         showInfo(ctx.status, t('assign.ok', { subject: group.subject_id }), 'ok');
         subject.value = '';
         reason.value = '';

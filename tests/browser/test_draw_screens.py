@@ -419,8 +419,22 @@ async def test_a_triggered_task_without_subjects_is_assigned_directly(page_with_
     await expect(card.locator(".members li")).to_have_count(3)
     await expect(card.locator(f"li[data-inspector='{lead[0]}'] .badge.leader")).to_have_text("组长")
     await expect(card).to_contain_text("转办函要求立即核查")
+    # names from the answer: the subject's and the other department's inspector's
+    await expect(card.locator(".subject-name")).to_contain_text("抽取测试对象2")
+    await expect(card.locator(f"li[data-inspector='{other[0]}'] .who")).to_have_text(
+        f"检查员{other[0]} {other[0]}"
+    )
     info = (await page_fetch(page, f"/api/tasks/{code}"))["body"]
     assert info["visits"] == 1 and info["draw"] == "none"
     await page.reload()
     await expect(page.locator("#assign-count")).to_contain_text("已有 1 个检查")
+    # read back after a reload: the group, with names, its leader and the logged reason
+    card = page.locator(f"#assign-list li[data-subject='{subject}']")
+    await expect(card.locator(".members li")).to_have_count(3)
+    await expect(card.locator(".subject-name")).to_contain_text("抽取测试对象2")
+    await expect(card.locator(f"li[data-inspector='{lead[0]}'] .badge.leader")).to_have_text("组长")
+    await expect(card.locator(f"li[data-inspector='{other[0]}'] .who")).to_have_text(
+        f"检查员{other[0]} {other[0]}"
+    )
+    await expect(card).to_contain_text("转办函要求立即核查")
     audit.assert_clean()

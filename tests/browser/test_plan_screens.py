@@ -2,7 +2,8 @@
 plan with two lines in the UI (#/plans), adjusts it with a reason (#/plan/<code>: the form
 starts from the latest version), sees both versions newest first, and the public page
 /public/plans/<code> shows both. axe on the list with its form and on the plan screen; a
-coordinator of another department sees the plan without the adjust form."""
+coordinator of another department sees the plan without the adjust form (the server's
+may_adjust decides)."""
 
 from __future__ import annotations
 
@@ -127,5 +128,18 @@ async def test_a_plan_is_created_adjusted_and_public_with_both_versions(
     await expect(second.page.locator("#plan-versions > li")).to_have_count(2)
     await expect(second.page.locator("#plan-not-mine")).to_contain_text("计划甲局")
     await expect(second.page.locator("#plan-adjust-form")).to_have_count(0)
+    assert (await page_fetch(second.page, f"/api/plans/{code}"))["body"]["may_adjust"] is False
+    assert (await page_fetch(page, f"/api/plans/{code}"))["body"]["may_adjust"] is True
+
+    # the screen asks the server (GET /api/plans/<code> may_adjust), not the caller's role
+    async def refuse(route):
+        answer = await route.fetch()
+        await route.fulfill(response=answer, json={**await answer.json(), "may_adjust": False})
+
+    await page.route(f"**/api/plans/{code}", refuse)
+    await tab.open(f"#/plan/{code}")
+    await expect(page.locator("#plan-not-mine")).to_contain_text("计划甲局")
+    await expect(page.locator("#plan-adjust-form")).to_have_count(0)
+    await page.unroute(f"**/api/plans/{code}")
     assert not tab.page_errors
     audit.assert_clean()
