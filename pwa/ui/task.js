@@ -65,7 +65,10 @@ export default async function task({ root, params: [code], me }) {
     h('dt', {}, t('task.matters')),
     h('dd', {}, h('ul', { class: 'members', id: 'task-matters' }, info.matters.map((m) => h('li', {},
       m.lead ? h('span', { class: 'badge leader' }, t('task.lead_short')) : null, ' ',
-      m.name, h('span', { class: 'muted' }, ` · ${ctx.dep(m.department)}`)))))),
+      m.name, h('span', { class: 'muted' }, ` · ${ctx.dep(m.department)}`))))),
+    info.plan ? [h('dt', {}, t('task.plan')), h('dd', { id: 'task-plan-value' },
+      h('a', { href: `#/plan/${encodeURIComponent(info.plan.code)}` }, info.plan.code),
+      ` · ${t('plan.line', { n: info.plan.line })}`)] : null),
   info.kind === 'triggered' ? triggerFacts(info.trigger) : null);
   if (!info.may_draw) {
     // not theirs to draw: say so at once instead of waiting for auth.forbidden

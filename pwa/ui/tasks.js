@@ -23,6 +23,12 @@ export default async function tasks({ root, me, go }) {
   const others = h('fieldset', { id: 'task-others', class: 'choices-list' });
   const submit = h('button', { id: 'task-create', type: 'submit' }, t('task.create'));
   const trigger = triggerFields();
+  // optional: the plan line (002:12-13) this task runs — the line's lead must be the task's
+  const plan = h('select', { id: 'task-plan' }, h('option', { value: '' }, t('task.plan_none')));
+  const line = h('select', { id: 'task-plan-line', disabled: true });
+  const planBox = h('fieldset', { id: 'task-plan-box' }, h('legend', {}, t('task.plan')),
+    field(t('task.plan_pick'), plan), field(t('task.plan_line'), line, t('task.plan_hint')));
+  let lines = [];
 
   const onsubmit = (ev) => {
     ev.preventDefault();
@@ -38,6 +44,7 @@ export default async function tasks({ root, me, go }) {
         }
         body.trigger = cause;
       }
+      if (plan.value) body.plan = { code: plan.value, line: Number(line.value) };
       try {
         const task = await api('/api/tasks', { method: 'POST', json: body });
         go(`#/task/${encodeURIComponent(task.code)}`);
@@ -59,12 +66,14 @@ export default async function tasks({ root, me, go }) {
       field(t('task.name'), name),
       field(t('task.lead'), lead, t('task.lead_hint')),
       others,
+      planBox,
       trigger.box,
       submit));
 
   try {
-    const [mine, directory, deps] = await Promise.all([
-      api('/api/tasks'), api('/api/matters'), api('/api/departments')]);
+    const [mine, directory, deps, plans] = await Promise.all([
+      api('/api/tasks'), api('/api/matters'), api('/api/departments'),
+      api('/api/plans').then((d) => d.plans, () => [])]);
     const depName = new Map(deps.departments.map((d) => [d.code, d.name]));
     fill(list, mine.tasks.length ? mine.tasks.map((task) => taskRow(task, depName))
       : h('li', { class: 'muted' }, t('task.none')));
@@ -88,6 +97,31 @@ export default async function tasks({ root, me, go }) {
     };
     lead.addEventListener('change', renderOthers);
     renderOthers();
+    plan.append(...plans.map((p) => h('option', { value: p.code },
+      `${p.name}（${p.code} · ${t('plan.version_short', { n: p.version })}）`)));
+    // a line picked fills the lead and the X matters from it (still editable)
+    const pickLine = () => {
+      const x = lines[Number(line.value) - 1];
+      if (!x) return;
+      if ([...lead.options].some((o) => o.value === x.lead)) lead.value = x.lead;
+      renderOthers();
+      others.querySelectorAll('input').forEach((box) => { box.checked = x.matters.includes(box.value); });
+      if (!name.value.trim()) name.value = x.task_name;
+    };
+    plan.addEventListener('change', async () => {
+      lines = [];
+      fill(line);
+      line.disabled = !plan.value;
+      if (!plan.value) return;
+      try {
+        lines = (await api(`/api/plans/${encodeURIComponent(plan.value)}`)).versions[0].lines;
+      } catch (err) {
+        showError(status, err);
+      }
+      fill(line, lines.map((x, n) => h('option', { value: String(n + 1) }, `${n + 1}. ${x.task_name}`)));
+      pickLine();
+    });
+    line.addEventListener('change', pickLine);
   } catch (err) {
     showError(status, err);
   }

@@ -5,7 +5,8 @@ the groups, swaps the leader of a group (the server picks who comes in), and ver
 public record in the browser (pwa/drawcheck.js); the same verifier agrees with the shared
 vectors in tests/vectors/draw/ and reports tampered records. Groups show subjects' and
 inspectors' names; a group whose visit has begun offers no swap. Triggered tasks: drawn among
-named subjects, or with a group assigned directly. axe on each step of the task screen and
+named subjects, or with a group assigned directly (read back with names after a reload).
+A task that runs a plan line (picked in the wizard) shows it. axe on each step of the task screen and
 the triggered wizard; an inspector opening #/tasks is refused, and a participating
 department's coordinator sees no draw action, with the reason."""
 
@@ -438,3 +439,48 @@ async def test_a_triggered_task_without_subjects_is_assigned_directly(page_with_
     )
     await expect(card).to_contain_text("转办函要求立即核查")
     audit.assert_clean()
+
+
+async def test_a_task_runs_a_plan_line_and_shows_it(page_with_authenticator):
+    tab = page_with_authenticator
+    page = tab.page
+    scene = await _scene()
+    lead, other = scene["matters"][scene["lead"]], scene["matters"][scene["other"]]
+    second = await new_matter(scene["lead"])  # leads line 2: not this task's lead
+    await signed_in_coordinator(tab, department=scene["lead"])
+    plan = unique("P-T-")
+    line = {"ratio": "0.05", "schedule": {"start": "2026-03-01", "end": "2026-11-30"}}
+    await page.evaluate(
+        """async (body) => {
+            const { api } = await import('/api.js');
+            await api('/api/plans', { method: 'POST', json: body });
+        }""",
+        {"code": plan, "year": 2026, "name": "任务所属计划", "lines": [
+            {**line, "task_name": "计划内联合抽查", "lead": lead, "matters": [other]},
+            {**line, "task_name": "计划内价格抽查", "lead": second, "matters": []},
+        ]},
+    )  # fmt: skip
+    await tab.open("#/tasks")
+    await expect(page.locator("#task-plan-line")).to_be_disabled()
+    await page.select_option("#task-plan", plan)
+    # line 1 picked: its lead and X matters and its name fill the form
+    await expect(page.locator("#task-plan-line option")).to_have_count(2)
+    await expect(page.locator("#task-name")).to_have_value("计划内联合抽查")
+    await expect(page.locator("#task-lead")).to_have_value(lead)
+    await expect(page.locator(f"#task-others input[value='{other}']")).to_be_checked()
+    await Audit().check(page, "tasks: plan line")
+    code = unique("T-PL-")
+    await page.fill("#task-code", code)
+    # line 2 leads with another matter: the server refuses it
+    await page.select_option("#task-plan-line", "2")
+    await page.select_option("#task-lead", lead)
+    await page.click("#task-create")
+    await expect(page.locator("#tasks-status")).to_contain_text("[task.invalid]")
+    await page.select_option("#task-plan-line", "1")
+    await page.click("#task-create")
+    await expect(page).to_have_url(re.compile(rf"#/task/{code}$"))
+    await expect(page.locator("#task-plan-value")).to_contain_text(f"{plan} · 任务 1")
+    await expect(page.locator("#task-plan-value a")).to_have_attribute("href", f"#/plan/{plan}")
+    info = (await page_fetch(page, f"/api/tasks/{code}"))["body"]
+    assert info["plan"] == {"code": plan, "line": 1}
+    assert not tab.page_errors
