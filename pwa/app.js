@@ -41,6 +41,7 @@ const tasks = later('./ui/tasks.js');
 const task = later('./ui/task.js');
 const plans = later('./ui/plans.js');
 const plan = later('./ui/plans.js', 'plan');
+const dayplan = later('./ui/dayplan.js');
 
 // [pattern, screen, who may open it]; null = anyone, [] = any signed-in user.
 const ROUTES = [
@@ -57,6 +58,7 @@ const ROUTES = [
   [/^#\/plans$/, plans, STAFF],
   [/^#\/plan\/([^/]+)$/, plan, STAFF],
   [/^#\/visits$/, visits, []],
+  [/^#\/dayplan$/, dayplan, []],
   [/^#\/visit\/([^/]+)$/, visit, []],
   [/^#\/visit\/([^/]+)\/matter\/([^/]+)$/, matter, []],
   [/^#\/visit\/([^/]+)\/record$/, record, []],

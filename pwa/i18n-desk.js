@@ -541,3 +541,27 @@ addStrings({
     'plan.not_mine': 'This plan is kept by {dep}.',
   },
 });
+
+// The leader's day plan (ui/dayplan.js).
+addStrings({
+  zh: {
+    'dayplan.title': '安排行程',
+    'dayplan.hint': '为您任组长的检查安排日期，并用“上移/下移”排好同一天的先后；组员手机按此顺序列出。',
+    'dayplan.date': '检查日期',
+    'dayplan.up': '上移',
+    'dayplan.down': '下移',
+    'dayplan.save': '保存行程',
+    'dayplan.none': '您没有担任组长的检查。',
+    'dayplan.offline': '离线：行程须联网安排。',
+  },
+  en: {
+    'dayplan.title': 'Plan my days',
+    'dayplan.hint': "Give each visit you lead its day, and order a day's visits with up/down; the members' phones list them in this order.",
+    'dayplan.date': 'Visit date',
+    'dayplan.up': 'Move up',
+    'dayplan.down': 'Move down',
+    'dayplan.save': 'Save the plan',
+    'dayplan.none': 'You lead no visits.',
+    'dayplan.offline': 'Offline: the day plan needs the network.',
+  },
+});

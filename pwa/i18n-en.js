@@ -59,6 +59,7 @@ export default {
   'visits.refresh': "Download again",
   'visits.download_ok': "Downloaded: {name}",
   'visits.order': "stop {n}",
+  'visits.dayplan': "Plan my days",
   'visit.title': "Visit",
   'visit.not_downloaded': "This visit is not downloaded on this phone. Download it under \"My visits\" while online.",
   'visit.credential': "Show credential",

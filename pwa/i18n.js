@@ -62,6 +62,7 @@ const zh = {
   'visits.refresh': "重新下载任务包",
   'visits.download_ok': "已下载：{name}",
   'visits.order': "第 {n} 户",
+  'visits.dayplan': "安排行程",
   'visit.title': "检查任务",
   'visit.not_downloaded': "本机没有此任务的离线任务包。请联网后在“我的检查任务”中下载。",
   'visit.credential': "亮证",

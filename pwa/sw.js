@@ -7,7 +7,7 @@
 // - /api/ is never answered from here: no caching of server answers, no fake responses —
 //   an offline request fails visibly and the page says so.
 
-const VERSION = 'v10';
+const VERSION = 'v11';
 const SHELL_CACHE = `onevisit-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -51,6 +51,7 @@ const ON_DEMAND = [
   '/drawcheck.js',
   '/i18n-desk.js',
   '/i18n-en.js',
+  '/ui/dayplan.js',
   '/ui/enrol.js',
   '/ui/import.js',
   '/ui/inspectors.js',

@@ -1,4 +1,5 @@
-// My visits: the leader's plan order (the draw's batch order within each task), each one
+// My visits: the leader's plan order (the draw's batch order within each task), its planned
+// day, and for a leader the day plan (#/dayplan); each one
 // downloadable as an offline package. Offline, the list is what this phone holds.
 
 import { h, fill } from '../dom.js';
@@ -17,6 +18,8 @@ export default async function visitsScreen({ root }) {
     return;
   }
   fill(list, visits.map((v) => row(v, status)));
+  // a group's leader plans the days (#/dayplan, on demand)
+  if (visits.some((v) => v.leader)) list.before(h('a', { class: 'tile', id: 'dayplan-link', href: '#/dayplan' }, t('visits.dayplan')));
 }
 
 function row(v, status) {
@@ -44,6 +47,6 @@ function row(v, status) {
   return h('li', { class: 'card visit-row', 'data-visit': v.visit },
     h('h2', { id: headingId }, v.subject_name || v.subject_id),
     h('p', { class: 'muted' }, `${v.task_name || v.task} · ${t('visits.order', { n: v.batch_order + 1 })}`
-      + (v.leader ? ` · ${t('role.leader')}` : '')),
+      + (v.leader ? ` · ${t('role.leader')}` : '') + (v.planned_date ? ` · ${v.planned_date}` : '')),
     state, open, get);
 }
