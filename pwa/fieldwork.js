@@ -13,7 +13,8 @@ import { buildRecord, recordHash, shortCode } from './visit/record.js';
 /** Per page load: `mono` and `session` bound each event's time to this session (EVIDENCE.md §3). */
 const SESSION_ID = crypto.randomUUID();
 
-/** The user's visits: the server's list when online, with what is downloaded on this phone. */
+/** The user's visits: the server's list (in its order) when online, with what is downloaded
+ * on this phone. */
 export async function myVisits() {
   const saved = await visits.all();
   const byId = new Map(saved.map((p) => [p.visit, p]));
@@ -26,7 +27,11 @@ export async function myVisits() {
   const rows = (listed ?? saved.map(summaryOf)).map((v) => ({
     ...v, downloaded: byId.has(v.visit), fetched_ms: byId.get(v.visit)?.fetched_ms ?? null,
   }));
-  rows.sort((a, b) => (a.task < b.task ? -1 : a.task > b.task ? 1 : a.batch_order - b.batch_order));
+  // Online, the server's order stands (the leader's day plan, then the draw's batch order);
+  // offline, what this phone holds goes in batch order.
+  if (listed === null) {
+    rows.sort((a, b) => (a.task < b.task ? -1 : a.task > b.task ? 1 : a.batch_order - b.batch_order));
+  }
   return { visits: rows, offline: listed === null };
 }
 

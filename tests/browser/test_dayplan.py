@@ -114,11 +114,6 @@ async def test_the_leader_plans_two_visits_on_one_day(page_with_authenticator, m
     assert not tab.page_errors and not mate.page_errors
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pwa/fieldwork.js myVisits() re-sorts the server's list by task and batch order, "
-    "dropping the day plan's order (not this screen's file; the server lists it right)",
-)
 async def test_my_visits_lists_the_day_plan_order(page_with_authenticator):
     tab = page_with_authenticator
     page = tab.page
