@@ -6,8 +6,8 @@ public record in the browser (pwa/drawcheck.js); the same verifier agrees with t
 vectors in tests/vectors/draw/ and reports tampered records. Groups show subjects' and
 inspectors' names; a group whose visit has begun offers no swap. Triggered tasks: drawn among
 named subjects, or with a group assigned directly (read back with names after a reload).
-A task that runs a plan line (picked in the wizard) shows it. axe on each step of the task screen and
-the triggered wizard; an inspector opening #/tasks is refused, and a participating
+A task that runs a plan line (picked in the wizard) shows it. axe on each step of the task
+screen and the triggered wizard; an inspector opening #/tasks is refused, and a participating
 department's coordinator sees no draw action, with the reason."""
 
 from __future__ import annotations
