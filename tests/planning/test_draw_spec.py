@@ -1267,3 +1267,9 @@ def test_the_cli_reports_a_tampered_copy_a_bad_file_and_reads_stdin(tmp_path):
 if __name__ == "__main__":  # write the vectors
     for _name, _record in build_vectors().items():
         (VECTOR_DIR / f"{_name}.json").write_text(vector_text(_record), encoding="ascii")
+
+
+def test_a_field_of_the_wrong_type_is_reported_not_raised():
+    bad = _vector("swap")
+    bad["swaps"][0]["subject_id"] = ["not", "a", "string"]
+    assert draw.verify(bad)

@@ -399,3 +399,73 @@ async def test_a_group_whose_visit_has_begun_is_no_longer_swapped(make_departmen
     assert_error(r, 409, "swap.visit_started")
     record = (await client.get(f"/public/tasks/{task}/draw.json")).json()
     assert record["swaps"] == [] and record["groups"][0] == group
+
+
+async def test_a_run_that_fails_is_final_and_logged(make_department, as_role, client):
+    """Cap 1 with the initiator needing both of its two inspectors: the second drawn subject
+    cannot get a group. The failure is logged with the server's reveal and the draw is over —
+    no later beacon, reveal or run can try another seed."""
+    _, _, task, coordinator = await _scene(make_department, as_role, inspectors=(2, 1))
+    c = coordinator.client
+    rules = {k: {"ratio": "1"} for k in ALL_STRATA}
+    r = await c.post(f"/api/tasks/{task}/draw", json={"strata": rules, "cap": 1})
+    assert r.status_code == 201, r.text
+    assert_error(await c.post(f"/api/tasks/{task}/draw/run", json={}), 409, "draw.short")
+    status = (await c.get(f"/api/tasks/{task}/draw")).json()
+    assert status["status"] == "failed"
+    for path, body in (("run", {}), ("beacon", {"beacon": "再来一次"})):
+        assert_error(await c.post(f"/api/tasks/{task}/draw/{path}", json=body), 409, "draw.done")
+    assert_error(await client.get(f"/public/tasks/{task}/draw.json"), 404, "draw.not_published")
+    kinds = {e["event_type"] for e in await Event.select(Event.event_type)}
+    assert {"server.draw_failed", "server.draw_revealed"} <= kinds
+
+
+async def test_the_draw_cannot_be_steered(make_department, as_role, sign_in):
+    deps, pool, task, coordinator = await _scene(make_department, as_role, inspectors=(2, 1))
+    c = coordinator.client
+    # a declared conflict that would leave a department short for one subject is refused at
+    # commit (a run failing only when that subject is drawn would keep it from being drawn)
+    code = pool[deps[1]][0]
+    user = await create_user(name=f"检查员{code}", role="inspector", department_code=deps[1],
+                             inspector_code=code, created_by="test")  # fmt: skip
+    me = await sign_in(user.id)
+    r = await c.post("/api/subjects", json={"subject_id": unique("P-"), "name": "x",
+                                            "kind": "product"})  # fmt: skip
+    subject = r.json()["subject_id"]
+    assert (
+        await me.post("/api/me/conflicts", json={"subject_id": subject, "reason": "亲属"})
+    ).status_code == 201
+    r = await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA})
+    assert_error(r, 409, "draw.short")
+    assert r.json()["details"] == {"department_id": deps[1], "subject_id": subject, "missing": 1}
+
+
+async def test_commitments_and_beacons_that_could_be_gamed_are_refused(make_department, as_role):
+    _, _, task, coordinator = await _scene(make_department, as_role)
+    c = coordinator.client
+    commit = hashlib.sha256(b"s" * 32).hexdigest()
+    for parties in (
+        [{"name": "公证处", "commit": commit}, {"name": " 公证处", "commit": commit}],
+        [{"name": "server ", "commit": commit}],
+    ):
+        r = await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA, "parties": parties})
+        assert_error(r, 400, "draw.invalid")
+    for body in (
+        {"strata": {**ALL_STRATA, "高": {"count": 1}}},  # a stratum no subject is in
+        {"strata": ALL_STRATA, "needs": {"x": 0}},
+    ):
+        r = await c.post(f"/api/tasks/{task}/draw", json=body)
+        assert r.status_code == 400, r.text
+    secret = b"s" * 32
+    notary = [{"name": "公证处", "commit": commit}]
+    r = await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA, "parties": notary})
+    assert r.status_code == 201, r.text
+    r = await c.post(f"/api/tasks/{task}/draw/beacon", json={"beacon": "e\u0301"})  # not NFC
+    assert_error(r, 400, "draw.invalid")
+    r = await c.post(
+        f"/api/tasks/{task}/draw/reveal", json={"party": "公证处", "secret": secret.hex()}
+    )
+    assert r.status_code == 200, r.text
+    # once a secret is out, a beacon could be chosen to suit: refused
+    r = await c.post(f"/api/tasks/{task}/draw/beacon", json={"beacon": "drand 99"})
+    assert_error(r, 400, "draw.invalid")

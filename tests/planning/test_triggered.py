@@ -55,6 +55,9 @@ async def test_a_trigger_draws_among_the_subjects_it_names_even_if_inspected_thi
     detail = (await coordinator.client.get(f"/api/tasks/{code}")).json()
     assert detail["kind"] == "triggered" and detail["trigger"]["subjects"] == named
     c = coordinator.client
+    # a trigger that names its subjects is drawn: no one picks the groups by hand
+    hand = {"subject_id": named[0], "members": [["a", deps[0]], ["b", deps[0]]], "reason": "r"}
+    assert_error(await c.post(f"/api/tasks/{code}/assignments", json=hand), 400, "task.invalid")
     r = await c.post(f"/api/tasks/{code}/draw", json={"strata": {"A": {"count": 2}}})
     assert r.status_code == 201, r.text
     assert r.json()["population"] == 3 and r.json()["excluded"] == 0

@@ -65,11 +65,13 @@ class Party(msgspec.Struct, forbid_unknown_fields=True):
 
 class CommitIn(msgspec.Struct, forbid_unknown_fields=True):
     strata: dict[Name, Rule]
-    needs: dict[Name, Annotated[int, msgspec.Meta(ge=0, le=20)]] = msgspec.field(
+    needs: dict[Name, Annotated[int, msgspec.Meta(ge=1, le=20)]] = msgspec.field(
         default_factory=dict
     )
     cap: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
-    parties: list[Party] = msgspec.field(default_factory=list)
+    parties: Annotated[list[Party], msgspec.Meta(max_length=8)] = msgspec.field(
+        default_factory=list
+    )
 
 
 class BeaconIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -92,10 +94,10 @@ class SwapIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ScopeIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    kinds: list[Name] | None = None
+    kinds: Annotated[list[Name], msgspec.Meta(max_length=50)] | None = None
     region: Text(12) | None = None
     industry: Text(16) | None = None
-    tags: list[Name] | None = None
+    tags: Annotated[list[Name], msgspec.Meta(max_length=50)] | None = None
 
 
 class TriggerIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -663,6 +663,8 @@ def verify(record: Mapping[str, Any]) -> list[str]:
         expected = recompute(record)
     except AppError as exc:
         return [f"{exc.code}: {exc.detail or exc.problem.en}"]
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:  # a field of a wrong type
+        return [f"draw.invalid: malformed record ({type(exc).__name__}: {exc})"]
     problems = []
     for name in _CHECKED:
         if record.get(name) != expected[name]:

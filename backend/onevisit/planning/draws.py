@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -58,8 +59,12 @@ __all__ = [
     "swap",
 ]
 
-COMMITTED, DRAWN = "committed", "drawn"
+COMMITTED, DRAWN, FAILED = "committed", "drawn", "failed"
 LONG_UNINSPECTED = "3y+"  # the "not inspected for 3+ years" stratum (DOMAIN.md step 3)
+STRATA = ("A", "B", "C", "D", LONG_UNINSPECTED)
+MAX_PARTIES = 8
+MAX_NEED = 20
+MAX_LOG_BODY = 60_000  # bytes of a log entry's body; envelopes stay under EVIDENCE.md's 64 KiB
 SERVER_PARTY = "server"
 
 
@@ -90,6 +95,13 @@ def eligible(
 
 async def _off_loop(record: Mapping[str, Any]) -> dict[str, Any]:
     return await anyio.to_thread.run_sync(spec.recompute, record)
+
+
+def _nfc(text: str, what: str) -> None:
+    """Log entries are NFC (EVIDENCE.md §1): a text that would change there is refused, so
+    what is hashed into the seed is what the log shows."""
+    if not unicodedata.is_normalized("NFC", text):
+        raise AppError("draw.invalid", f"{what} is not in Unicode NFC form")
 
 
 def _hash(value: Any) -> str:
@@ -132,6 +144,8 @@ async def _draw_row(task_id: int) -> dict[str, Any] | None:
 
 async def _log(event_type: str, body: dict[str, Any]) -> dict[str, Any]:
     """A server log entry (inside the caller's write transaction), checkpoint signed."""
+    if len(canonical(body)) > MAX_LOG_BODY:
+        raise AppError("draw.invalid", "too much to log in one entry (strata, parties, scope)")
     appender = await LogAppender.open()
     event, sig = await server_envelope(event_type=event_type, body=body)
     (stored,) = await store_events([(event, sig)], appender, received_ms=now_ms())
@@ -156,6 +170,10 @@ async def _departments(task: dict[str, Any], needs: Mapping[str, int]) -> list[d
         .order_by(TaskMatter.position)
     )
     order = list(dict.fromkeys([task["initiator"], *(r["matter.department.code"] for r in rows)]))
+    for code, need in needs.items():
+        if isinstance(need, bool) or not isinstance(need, int) or not 1 <= need <= MAX_NEED:
+            # 0 would leave a department's matters unserved (or a group without a leader)
+            raise AppError("draw.invalid", f"need of {code} is 1-{MAX_NEED}")
     unknown = sorted(set(needs) - set(order))
     if unknown:
         raise AppError("draw.invalid", f"{unknown[0]} takes no part in this task")
@@ -274,6 +292,10 @@ async def commit_draw(
         _may_run(caller, task["initiator"])
         if await _draw_row(task["id"]):
             raise AppError("draw.exists", task_code)
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise AppError("draw.invalid", "cap is a positive integer or none")
+        if await Visit.exists().where(Visit.task == task["id"]):
+            raise AppError("draw.invalid", "this task already has visits (assigned directly)")
         departments = await _departments(task, needs or {})
         caps = await _general_caps(task["id"])
         kinds = await _lead_kinds(task["id"])
@@ -286,17 +308,23 @@ async def commit_draw(
         inspectors, conflicts = await _pool(departments)
         secret = secrets.token_bytes(32)
         committed = [{"name": SERVER_PARTY, "commit": hashlib.sha256(secret).hexdigest()}]
+        if len(parties) > MAX_PARTIES:
+            raise AppError("draw.invalid", f"at most {MAX_PARTIES} other committing parties")
         for party in parties:
             name, commit = party.get("name"), party.get("commit")
-            if (
-                not isinstance(name, str)
-                or not name.strip()
-                or name in {p["name"] for p in committed}
-            ):
+            name = name.strip() if isinstance(name, str) else ""
+            if not name or len(name) > 64 or name in {p["name"] for p in committed}:
                 raise AppError("draw.invalid", "every party has its own non-empty name")
+            _nfc(name, "a party's name")
             if not isinstance(commit, str) or len(commit) != 64 or commit.strip("0123456789abcdef"):
                 raise AppError("draw.invalid", f"{name}: commit is 64 lowercase hex characters")
-            committed.append({"name": name.strip(), "commit": commit})
+            committed.append({"name": name, "commit": commit})
+        unknown_strata = sorted(set(strata) - set(STRATA))
+        if unknown_strata:
+            raise AppError("draw.invalid", f"strata are {', '.join(STRATA)}",
+                           strata=unknown_strata[:10])  # fmt: skip
+        if not population:
+            raise AppError("draw.invalid", "no subject of the directory is eligible for this task")
         for rule in strata.values():
             spec.quota(rule, 0)  # refuse a malformed rule now, not at the draw
         missing = sorted({s for _, s in population} - set(strata))
@@ -305,6 +333,7 @@ async def commit_draw(
                 "draw.invalid", f"no ratio or count for stratum {missing[0]}", strata=missing
             )
         _enough_inspectors(departments, inspectors)
+        _groups_possible(task_code, population, departments, inspectors, conflicts)
         _within_caps(population, strata, caps or {})
         inputs = {
             "v": spec.FORMAT_VERSION,
@@ -418,6 +447,24 @@ def _enough_inspectors(
         raise AppError("draw.invalid", "a visit needs at least two inspectors in all")
 
 
+def _groups_possible(
+    task_code: str,
+    population: Sequence[Sequence[str]],
+    departments: Sequence[Mapping[str, Any]],
+    inspectors: Sequence[Sequence[str]],
+    conflicts: Sequence[Sequence[str]],
+) -> None:
+    """Before anything is committed: a group can be formed for a subject without conflicts,
+    and for every subject of the population with declared conflicts, whatever the seed
+    (the cap aside). Otherwise a run could fail only when a certain subject is drawn — a
+    way to keep it from being drawn. `spec.match` raises draw.short naming the department."""
+    ids = {sid for sid, _ in population}
+    conflicted = sorted({sid for _, sid in conflicts if sid in ids})
+    probe = "#any-subject"  # no subject id has a "#" (directory/fields.py)
+    pool = [spec.Department(d["id"], d["need"], tuple(d["partners"])) for d in departments]
+    spec.match(bytes(32), task_code, [probe, *conflicted], pool, inspectors, conflicts, None)
+
+
 def _summary(inputs: Mapping[str, Any]) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for _, stratum in inputs["population"]:
@@ -446,7 +493,7 @@ async def _open_draw(caller: Caller, task_code: str) -> tuple[dict[str, Any], di
     if row is None:
         raise AppError("draw.not_committed", task_code)
     if row["status"] != COMMITTED:
-        raise AppError("draw.done", task_code)
+        raise AppError("draw.done", f"{task_code}（{row['status']}）", status=row["status"])
     return task, row
 
 
@@ -455,10 +502,14 @@ async def set_beacon(*, caller: Caller, task_code: str, beacon: str) -> dict[str
         raise AppError(
             "draw.invalid", "the beacon is a non-empty string of at most 1000 characters"
         )
+    _nfc(beacon, "the beacon")
     async with write_transaction():
         _, row = await _open_draw(caller, task_code)
         if row["beacon_set"]:
             raise AppError("draw.invalid", "the beacon is already set")
+        if row["reveals"]:
+            # once a secret is out, whoever knows the server's could pick a beacon to suit
+            raise AppError("draw.invalid", "the beacon is set before any party reveals")
         logged = await _log("draw_beacon", {"task": task_code, "beacon": beacon})
         await Draw.update({Draw.beacon: beacon, Draw.beacon_set: True}).where(Draw.id == row["id"])
     return {"task": task_code, "beacon": beacon, "log": logged}
@@ -526,31 +577,45 @@ async def run_draw(
                 parties.append({**p, "secret": spec.ZERO_SECRET.hex(), "revealed": False})
         # CPU-bound (seconds for a million subjects): off the event loop, so the server keeps
         # answering while it draws
-        record = await _off_loop(
-            {**inputs, "parties": parties, "beacon": row["beacon"], "swaps": []}
-        )
-        record_hash = _hash(record)
-        logs.append(
-            await _log(
-                "draw_result",
-                {
-                    "task": task_code,
-                    "seed": record["seed"],
-                    "record_hash": record_hash,
-                    "subjects": len(record["subjects"]),
-                    "groups": len(record["groups"]),
-                },
+        try:
+            record = await _off_loop(
+                {**inputs, "parties": parties, "beacon": row["beacon"], "swaps": []}
             )
-        )
-        await Draw.update(
-            {
-                Draw.status: DRAWN,
-                Draw.record: record,
-                Draw.record_hash: record_hash,
-                Draw.drawn_at: dt.datetime.now(dt.UTC),
-            }
-        ).where(Draw.id == row["id"])
-        await _create_visits(task["id"], record["groups"])
+        except AppError as exc:
+            # The server's secret is out: this draw is over, whatever failed. It is recorded
+            # as failed and never run again (DRAW.md), so no one can learn a subject from the
+            # error and try another seed (a later beacon, reveal or give-up).
+            failure = exc
+            logs.append(await _log("draw_failed", {
+                "task": task_code, "code": exc.code, "detail": (exc.detail or "")[:500],
+            }))  # fmt: skip
+            await Draw.update({Draw.status: FAILED}).where(Draw.id == row["id"])
+        else:
+            failure = None
+            record_hash = _hash(record)
+            logs.append(
+                await _log(
+                    "draw_result",
+                    {
+                        "task": task_code,
+                        "seed": record["seed"],
+                        "record_hash": record_hash,
+                        "subjects": len(record["subjects"]),
+                        "groups": len(record["groups"]),
+                    },
+                )
+            )
+            await Draw.update(
+                {
+                    Draw.status: DRAWN,
+                    Draw.record: record,
+                    Draw.record_hash: record_hash,
+                    Draw.drawn_at: dt.datetime.now(dt.UTC),
+                }
+            ).where(Draw.id == row["id"])
+            await _create_visits(task["id"], record["groups"])
+    if failure is not None:
+        raise failure
     return {
         "task": task_code,
         "status": DRAWN,
@@ -629,6 +694,8 @@ async def swap(
         if await Event.exists().where(Event.visit == str(visit_id)):
             raise AppError("swap.visit_started", subject_id, subject_id=subject_id)
         record = row["record"]
+        if approver is not None and not (0 < len(approver.strip()) <= 64):
+            raise AppError("swap.invalid", "the approver is named in 1-64 characters")
         asked = {
             "subject_id": subject_id,
             "out": out,
@@ -719,25 +786,30 @@ async def draw_status(*, caller: Caller, task_code: str) -> dict[str, Any]:
     return out
 
 
+def _chunks(values: Sequence[str], size: int = 10_000) -> list[list[str]]:
+    return [list(values[i : i + size]) for i in range(0, len(values), size)]
+
+
 async def _names_and_progress(task_id: int, record: Mapping[str, Any]) -> dict[str, Any]:
     """For the screens: names of the drawn subjects and of every group member (lent ones
     too), and which groups' visits have begun (a swap is refused for those)."""
     from onevisit.evidence.tables import Event
 
-    subjects = await Subject.select(Subject.subject_id, Subject.name, Subject.address).where(
-        Subject.subject_id.is_in(record["subjects"] or [""])
-    )
+    subjects = []
+    for part in _chunks(record["subjects"]):  # PostgreSQL takes ≤ 32767 parameters a query
+        subjects += await Subject.select(Subject.subject_id, Subject.name, Subject.address).where(
+            Subject.subject_id.is_in(part)
+        )
     codes = sorted({m[0] for g in record["groups"] for m in g["members"]})
     inspectors = await Inspector.select(
         Inspector.code, Inspector.name, Inspector.department.name
     ).where(Inspector.code.is_in(codes or [""]))
     visits = await Visit.select(Visit.id, Visit.subject_id).where(Visit.task == task_id)
-    begun = {
-        r["visit"]
-        for r in await Event.select(Event.visit).where(
-            Event.visit.is_in([str(v["id"]) for v in visits] or [""])
-        )
-    }
+    begun = set()
+    for part in _chunks([str(v["id"]) for v in visits]):
+        begun |= {
+            r["visit"] for r in await Event.select(Event.visit).where(Event.visit.is_in(part))
+        }
     return {
         "subject_names": {r["subject_id"]: {"name": r["name"], "address": r["address"]}
                           for r in subjects},
@@ -810,6 +882,8 @@ async def assign_directly(
         _may_run(caller, task["initiator"])
         if task["kind"] != "triggered":
             raise AppError("task.invalid", "only a triggered task assigns inspectors directly")
+        if {"subjects", "scope"} & set(task["trigger"] or {}):
+            raise AppError("task.invalid", "this trigger names its population: it is drawn")
         if await _draw_row(task["id"]):
             raise AppError("task.invalid", "this task is drawn: its groups come from the draw")
         if not await Subject.exists().where(Subject.subject_id == subject_id):

@@ -253,16 +253,10 @@ async def new_task(
         raise AppError("task.exists", code)
     cause = await check_trigger(trigger) if trigger is not None else None
     line = await _plan_line(plan, matters[0]) if plan is not None else None
-    task_id = await create_task(
+    await create_task(
         code=code, name=name.strip(), initiator=initiator, matters=matters,
-        created_by=caller.user_id,
+        created_by=caller.user_id, trigger=cause, plan=line,
     )  # fmt: skip
-    if cause is not None:
-        await Task.update({Task.kind: "triggered", Task.trigger: cause}).where(Task.id == task_id)
-    if line is not None:
-        await Task.update({Task.plan_code: line[0], Task.plan_line: line[1]}).where(
-            Task.id == task_id
-        )
     return await task_detail(caller=caller, code=code)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from onevisit.db import write_transaction
 from onevisit.directory.tables import Department, Inspector, Matter
@@ -33,15 +34,30 @@ async def _ids(table, codes: Sequence[str], error: str) -> dict[str, int]:
 
 
 async def create_task(
-    *, code: str, name: str, initiator: str, matters: Sequence[str], created_by: str
+    *,
+    code: str,
+    name: str,
+    initiator: str,
+    matters: Sequence[str],
+    created_by: str,
+    trigger: dict[str, Any] | None = None,
+    plan: tuple[str, int] | None = None,
 ) -> int:
-    """A "1+X" task: the first matter is the lead one."""
+    """A "1+X" task: the first matter is the lead one. With a trigger it is a triggered task
+    (tasks.check_trigger); `plan`: the (plan code, line) it runs. One transaction: the task is
+    never seen half made."""
     if not matters:
         raise AppError("matter.invalid", "a task needs at least its lead matter")
     async with write_transaction():
         initiator_id = (await _ids(Department, [initiator], "department.unknown"))[initiator]
         matter_ids = await _ids(Matter, matters, "matter.unknown")
-        task = Task(code=code, name=name, initiator=initiator_id, created_by=created_by)
+        if await Task.exists().where(Task.code == code):
+            raise AppError("task.exists", code)
+        task = Task(
+            code=code, name=name, initiator=initiator_id, created_by=created_by,
+            kind="triggered" if trigger is not None else "ordinary", trigger=trigger,
+            plan_code=plan[0] if plan else "", plan_line=plan[1] if plan else None,
+        )  # fmt: skip
         await Task.insert(task)
         await TaskMatter.insert(
             *[
