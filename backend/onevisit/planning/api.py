@@ -8,7 +8,6 @@ verifiers fetch."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import Annotated, Any
 
 import msgspec
@@ -17,7 +16,7 @@ from litestar.params import FromPath, JSONBody
 
 from onevisit.auth.guards import allow, caller_of
 from onevisit.auth.roles import Role
-from onevisit.field.public_page import _document
+from onevisit.field.public_page import _document, _e
 from onevisit.planning.dayplan import plan_days
 from onevisit.planning.draws import (
     assign_directly,
@@ -44,13 +43,15 @@ __all__ = ["ROUTES"]
 STAFF = allow(Role.admin, Role.coordinator)
 PUBLIC = {"public": True}
 HTML, JSON = "text/html", "application/json"
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[^\x00]+$")]
 Hex64 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; no field here needs it
 
 
 def Text(limit: int, min_length: int = 0) -> Any:
     return Annotated[str, msgspec.Meta(min_length=min_length, max_length=limit, pattern=NO_NUL)]
+
+
+Name = Text(64, 1)
 
 
 class Rule(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -369,10 +370,6 @@ def _wants_json(request: Request) -> bool:
     return request.accept.best_match([HTML, JSON], default=HTML) == JSON
 
 
-def _e(value: Any) -> str:
-    return escape(str(value), quote=True)
-
-
 def _plans_page(plans: list[dict[str, Any]]) -> str:
     rows = "".join(
         f"<section><h2><a href='{_e(p['url'])}'>{_e(p['name'])}</a> "
@@ -436,7 +433,7 @@ async def post_assignment(
 async def list_public_tasks(request: Request) -> Response:
     tasks = await public_tasks()
     headers = {"Cache-Control": "no-cache", "Vary": "Accept"}
-    if request.accept.best_match([HTML, JSON], default=HTML) == JSON:
+    if _wants_json(request):
         return Response({"tasks": tasks}, media_type=JSON, headers=headers)
     return Response(_tasks_page(tasks), media_type=HTML, headers=headers)
 
@@ -453,13 +450,12 @@ async def get_public_record(task: FromPath[str]) -> Response:
 
 
 def _tasks_page(tasks: list[dict[str, Any]]) -> str:
-    e = _e
     rows = "".join(
-        f"<section><h2>{e(t['name'])} <span class='en'>{e(t['id'])}</span></h2>"
-        f"<p>发起部门 {e(t['initiator_name'])} · 抽取时间 {e(t['drawn_at'] or '')}"
+        f"<section><h2>{_e(t['name'])} <span class='en'>{_e(t['id'])}</span></h2>"
+        f"<p>发起部门 {_e(t['initiator_name'])} · 抽取时间 {_e(t['drawn_at'] or '')}"
         "</p>"
-        f"<p>抽取记录 <a href='{e(t['draw'])}'>{e(t['draw'])}</a><br>"
-        f"<span class='hash'>{e(t['record_hash'])}</span></p></section>"
+        f"<p>抽取记录 <a href='{_e(t['draw'])}'>{_e(t['draw'])}</a><br>"
+        f"<span class='hash'>{_e(t['record_hash'])}</span></p></section>"
         for t in tasks
     )
     return _document(

@@ -11,13 +11,13 @@ from typing import Any
 from onevisit.auth.roles import Caller
 from onevisit.db import write_transaction
 from onevisit.errors import AppError
+from onevisit.field.team import CLOSED
 from onevisit.planning.tables import Visit, VisitMember
 from onevisit.planning.visits import is_visit_id
 
 __all__ = ["MAX_ENTRIES", "plan_days"]
 
 MAX_ENTRIES = 500
-CLOSED = "closed"
 
 
 async def plan_days(*, caller: Caller, entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from onevisit.evidence.log import LogAppender, sign_checkpoint
 from onevisit.evidence.store import now_ms, server_envelope, store_events
 from onevisit.planning import draw as spec
 from onevisit.planning.tables import Draw, DrawSwap, Task, TaskMatter, Visit, VisitMember
-from onevisit.planning.tasks import may_draw
+from onevisit.planning.tasks import may_draw, names_nothing
 
 __all__ = [
     "LONG_UNINSPECTED",
@@ -115,8 +115,7 @@ def _may_run(caller: Caller, initiator: str) -> None:
 
 
 async def _task(code: str) -> dict[str, Any]:
-    if "\x00" in code:  # names no task (and PostgreSQL refuses NUL in text)
-        raise AppError("task.unknown", code.replace("\x00", "\\0"))
+    names_nothing(code, "task.unknown")
     rows = (
         await Task.select(
             Task.id, Task.code, Task.name, Task.initiator.code, Task.kind, Task.trigger

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -19,9 +18,10 @@ from onevisit.db import read_transaction, write_transaction
 from onevisit.directory.tables import Department, Matter
 from onevisit.errors import AppError
 from onevisit.evidence.jcs import canonical
+from onevisit.planning.draw import quota
 from onevisit.planning.draws import _log
 from onevisit.planning.tables import Plan, PlanVersion
-from onevisit.planning.tasks import may_draw
+from onevisit.planning.tasks import CODE, SCOPE_KEYS, may_draw, names_nothing
 
 __all__ = [
     "adjust_plan",
@@ -29,12 +29,8 @@ __all__ = [
     "list_plans",
     "plan_detail",
     "plan_for_staff",
-    "public_plans",
 ]
 
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-_RATIO = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
-SCOPE_KEYS = ("kinds", "region", "industry", "tags")
 MAX_LINES = 200
 
 
@@ -100,8 +96,10 @@ async def _clean_lines(lines: Any, year: int) -> list[dict[str, Any]]:
             raise _bad(f"{where}: the lead matter belongs to the initiating department")
         participants = sorted({matters[m]["department.code"] for m in xs} - {initiator})
         ratio = line.get("ratio")
-        if not isinstance(ratio, str) or not _RATIO.fullmatch(ratio) or Fraction(ratio) > 1:
-            raise _bad(f'{where}: ratio is a decimal string between 0 and 1, e.g. "0.05"')
+        try:
+            quota({"ratio": ratio}, 0)  # the draw's own rule for a ratio
+        except AppError as exc:
+            raise _bad(f'{where}: ratio is a decimal string between 0 and 1, e.g. "0.05"') from exc
         caps = [Fraction(matters[m]["ratio_cap"]) for m in every
                 if matters[m]["category"] == "general" and matters[m]["ratio_cap"]]  # fmt: skip
         only_general = all(matters[m]["category"] == "general" for m in every)
@@ -149,7 +147,7 @@ async def create_plan(
         initiator = caller.department
     if not initiator:
         raise _bad("name the department that keeps the plan")
-    if not _CODE.fullmatch(code or ""):
+    if not CODE.fullmatch(code or ""):
         raise _bad("a plan code is 1-64 letters, digits, - or _")
     if not 2000 <= year <= 2100:
         raise _bad("the plan's year")
@@ -203,8 +201,7 @@ async def _publish(plan_id: int, plan: Mapping[str, Any], version: int, reason: 
 
 
 async def _plan(code: str) -> dict[str, Any]:
-    if "\x00" in code:
-        raise AppError("plan.unknown", code.replace("\x00", "\\0"))
+    names_nothing(code, "plan.unknown")
     rows = await Plan.select(
         Plan.id, Plan.code, Plan.year, Plan.name, Plan.initiator.code, Plan.initiator.name
     ).where(Plan.code == code)
@@ -238,7 +235,7 @@ async def plan_for_staff(*, caller: Caller, code: str) -> dict[str, Any]:
     return {**detail, "may_adjust": may_draw(caller, detail["initiator"])}
 
 
-async def list_plans(*, caller: Caller | None = None) -> list[dict[str, Any]]:
+async def list_plans() -> list[dict[str, Any]]:
     """Every plan with its current version's number and line count (plans are public)."""
     async with read_transaction():
         plans = await Plan.select(
@@ -266,6 +263,3 @@ async def list_plans(*, caller: Caller | None = None) -> list[dict[str, Any]]:
         for p in plans
         if p["id"] in latest
     ]
-
-
-public_plans = list_plans

@@ -15,13 +15,29 @@ from onevisit.errors import AppError
 from onevisit.planning.tables import Draw, Task, TaskMatter, Visit
 from onevisit.planning.visits import create_task
 
-__all__ = ["TRIGGER_KINDS", "check_trigger", "list_tasks", "new_task", "task_detail"]
+__all__ = [
+    "CODE",
+    "SCOPE_KEYS",
+    "TRIGGER_KINDS",
+    "check_trigger",
+    "list_tasks",
+    "may_draw",
+    "names_nothing",
+    "new_task",
+    "task_detail",
+]
 
 # seed 003: what may start a triggered (non-random) inspection
 TRIGGER_KINDS = ("complaint", "referral", "monitoring", "risk_alert")
 SCOPE_KEYS = ("kinds", "region", "industry", "tags")
 
-_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # task and plan codes
+
+
+def names_nothing(code: str, error: str) -> None:
+    """A code holding NUL names no task or plan (and PostgreSQL refuses NUL in text)."""
+    if "\x00" in code:
+        raise AppError(error, code.replace("\x00", "\\0"))
 
 
 async def _matters_of(task_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
@@ -94,8 +110,7 @@ async def list_tasks(*, caller: Caller) -> list[dict[str, Any]]:
 
 
 async def task_detail(*, caller: Caller, code: str) -> dict[str, Any]:
-    if "\x00" in code:  # names no task (and PostgreSQL refuses NUL in text)
-        raise AppError("task.unknown", code.replace("\x00", "\\0"))
+    names_nothing(code, "task.unknown")
     async with read_transaction():
         rows = (
             await Task.select(*_summary_columns(), Task.trigger, Task.plan_code, Task.plan_line)
@@ -231,7 +246,7 @@ async def new_task(
         initiator = caller.department
     if not initiator:
         raise AppError("task.invalid", "name the initiating department")
-    if not _CODE.fullmatch(code or ""):
+    if not CODE.fullmatch(code or ""):
         raise AppError("task.invalid", "a task code is 1-64 letters, digits, - or _")
     if not name.strip() or len(name) > 256:
         raise AppError("task.invalid", "a task needs a name of at most 256 characters")
@@ -249,8 +264,6 @@ async def new_task(
         raise AppError("task.invalid", f"matter {inactive[0]} is no longer active")
     if found[matters[0]]["department.code"] != initiator:
         raise AppError("task.invalid", "the lead matter belongs to the initiating department")
-    if await Task.exists().where(Task.code == code):
-        raise AppError("task.exists", code)
     cause = await check_trigger(trigger) if trigger is not None else None
     line = await _plan_line(plan, matters[0]) if plan is not None else None
     await create_task(
