@@ -41,6 +41,7 @@ from onevisit.errors import AppError
 from onevisit.evidence.jcs import canonical
 from onevisit.evidence.log import LogAppender, sign_checkpoint
 from onevisit.evidence.store import now_ms, server_envelope, store_events
+from onevisit.evidence.tables import Event
 from onevisit.planning import draw as spec
 from onevisit.planning.tables import Draw, DrawSwap, Task, TaskMatter, Visit, VisitMember
 from onevisit.planning.tasks import may_draw, names_nothing
@@ -676,8 +677,6 @@ async def swap(
     coordinator of the initiating department) is the approver unless one is named (the
     command line names the department leader who approved). Only before the visit began:
     once its group has recorded anything, the group is evidence."""
-    from onevisit.evidence.tables import Event  # the visit's events, if any
-
     async with write_transaction():
         task = await _task(task_code)
         _may_run(caller, task["initiator"])
@@ -792,8 +791,6 @@ def _chunks(values: Sequence[str], size: int = 10_000) -> list[list[str]]:
 async def _names_and_progress(task_id: int, record: Mapping[str, Any]) -> dict[str, Any]:
     """For the screens: names of the drawn subjects and of every group member (lent ones
     too), and which groups' visits have begun (a swap is refused for those)."""
-    from onevisit.evidence.tables import Event
-
     subjects = []
     for part in _chunks(record["subjects"]):  # PostgreSQL takes ≤ 32767 parameters a query
         subjects += await Subject.select(Subject.subject_id, Subject.name, Subject.address).where(

@@ -12,7 +12,7 @@ from onevisit.auth.roles import Caller, Role
 from onevisit.db import read_transaction
 from onevisit.directory.tables import Matter, Subject
 from onevisit.errors import AppError
-from onevisit.planning.tables import Draw, Task, TaskMatter, Visit
+from onevisit.planning.tables import Draw, Plan, PlanVersion, Task, TaskMatter, Visit, VisitMember
 from onevisit.planning.visits import create_task
 
 __all__ = [
@@ -145,8 +145,6 @@ async def task_detail(*, caller: Caller, code: str) -> dict[str, Any]:
 async def _assigned(task_id: int) -> list[dict[str, Any]]:
     """A triggered task's visits assigned directly (not drawn): each group with the names of
     its subject and members, in the order they were assigned."""
-    from onevisit.planning.tables import Draw, VisitMember
-
     if await Draw.exists().where(Draw.task == task_id):
         return []  # its groups are the draw's (GET …/draw)
     rows = await (
@@ -276,8 +274,6 @@ async def new_task(
 async def _plan_line(plan: Mapping[str, Any], lead: str) -> tuple[str, int]:
     """{code, line}: the plan line (1-based, in the plan's current version) this task runs;
     its lead matter must be the task's."""
-    from onevisit.planning.tables import Plan, PlanVersion
-
     code, number = plan.get("code"), plan.get("line")
     if not isinstance(code, str) or isinstance(number, bool) or not isinstance(number, int):
         raise AppError("task.invalid", "a plan reference is {code, line}")
