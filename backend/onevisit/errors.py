@@ -267,6 +267,19 @@ CATALOGUE: dict[str, Problem] = {
         "仍有承诺方未公开其秘密值（可等待，或记为未公开）",
         "A committing party has not revealed its secret (wait, or record it as not revealed)",
     ),
+    "draw.reveal_pending": Problem(
+        409,
+        "承诺方的揭示期限未到，不能记为未揭示",
+        "A party's reveal deadline has not passed; it cannot be recorded as not revealed yet",
+    ),
+    "draw.reveal_late": Problem(
+        409,
+        "已过揭示期限，不再接受秘密值（该方记为未揭示）",
+        "The reveal deadline has passed; the party is recorded as not revealed",
+    ),
+    "draw.busy": Problem(
+        409, "抽取期间状态不断变化，请稍后重试", "The draw kept changing while computing; retry"
+    ),
     "draw.secret_mismatch": Problem(
         400, "公开的秘密值与其承诺不符", "The revealed secret does not match its commitment"
     ),

@@ -157,6 +157,7 @@ function commitForm(ctx) {
     partyRows.append(row);
     name.focus();
   };
+  const revealHours = h('input', { id: 'reveal-hours', type: 'number', min: '1', max: '720', value: '48', inputmode: 'numeric' });
   const submit = h('button', { id: 'draw-commit', type: 'submit' }, t('draw.commit'));
 
   const onsubmit = (ev) => {
@@ -182,6 +183,7 @@ function commitForm(ctx) {
         return;
       }
       const body = { strata, parties };
+      if (parties.length) body.reveal_hours = Number(revealHours.value);
       if (cap.value.trim()) body.cap = Number(cap.value);
       try {
         await api(`${ctx.path}/draw`, { method: 'POST', json: body });
@@ -202,7 +204,8 @@ function commitForm(ctx) {
       h('legend', {}, t('draw.parties')),
       h('p', { class: 'hint' }, t('draw.parties_hint')),
       partyRows,
-      h('button', { id: 'party-add', type: 'button', class: 'secondary', onclick: addParty }, t('draw.party_add'))),
+      h('button', { id: 'party-add', type: 'button', class: 'secondary', onclick: addParty }, t('draw.party_add')),
+      field(t('draw.reveal_hours'), revealHours, t('draw.reveal_hours_hint'))),
     submit)];
 }
 
@@ -268,14 +271,19 @@ function committedView(ctx, draw) {
   const revealed = new Set(draw.revealed || []);
   const waiting = draw.parties.filter((p) => p.name !== SERVER && !revealed.has(p.name));
   const giveUps = [];
+  // a party can be recorded as not revealed only after its public deadline (the server says so too)
+  const due = draw.reveal_by ? new Date(draw.reveal_by) : null;
+  const overdue = !due || due <= new Date();
   if (waiting.length) {
     out.push(h('section', { class: 'card', id: 'reveals' }, h('h2', {}, t('draw.reveals')),
       h('p', { class: 'hint' }, t('draw.reveals_hint')),
+      due ? h('p', { id: 'reveal-by', class: overdue ? 'status warn' : 'hint' },
+        t(overdue ? 'draw.reveal_over' : 'draw.reveal_by', { time: due.toLocaleString() })) : null,
       waiting.map((p, n) => {
         const secret = h('input', { id: `reveal-secret-${n}`, class: 'mono', maxlength: '64', autocomplete: 'off',
           autocapitalize: 'off', spellcheck: 'false' });
         const send = h('button', { id: `reveal-${n}`, type: 'submit', class: 'secondary' }, t('draw.reveal'));
-        const giveUp = h('input', { id: `giveup-${n}`, type: 'checkbox', value: p.name });
+        const giveUp = h('input', { id: `giveup-${n}`, type: 'checkbox', value: p.name, disabled: !overdue });
         giveUps.push(giveUp);
         return h('form', { class: 'party', 'data-party': p.name, onsubmit: (ev) => {
           ev.preventDefault();

@@ -12,6 +12,7 @@ department's coordinator sees no draw action, with the reason."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
@@ -121,6 +122,7 @@ async def test_coordinator_plans_commits_draws_swaps_and_verifies(page_with_auth
     secret = bytes(range(1, 33))
     await page.fill("#party-name-0", "公证处")
     await page.fill("#party-commit-0", hashlib.sha256(secret).hexdigest())
+    await page.fill("#reveal-hours", "6")
     await audit.check(page, "task: commit form")
     await page.click("#draw-commit")
     await expect(page.locator("#draw-summary")).to_be_visible()
@@ -130,6 +132,11 @@ async def test_coordinator_plans_commits_draws_swaps_and_verifies(page_with_auth
     status = (await page_fetch(page, f"/api/tasks/{code}/draw"))["body"]
     assert status["status"] == "committed"
     assert [p["name"] for p in status["parties"]] == ["server", "公证处"]
+    left = dt.datetime.fromisoformat(status["reveal_by"]) - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(hours=5.9) < left <= dt.timedelta(hours=6)  # the form's 6 hours
+    # before the deadline the notary cannot be given up
+    await expect(page.locator("#reveal-by")).to_contain_text("揭示截止")
+    await expect(page.locator("#giveup-0")).to_be_disabled()
     for stratum, row in status["strata"].items():
         cells = page.locator(f"#strata-table tr[data-stratum='{stratum}'] td")
         await expect(cells.nth(1)).to_have_text(str(row["eligible"]))

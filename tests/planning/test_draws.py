@@ -20,7 +20,7 @@ from onevisit.evidence.tables import Event
 from onevisit.evidence.verify import verify_all
 from onevisit.planning import draw as spec
 from onevisit.planning.draws import LONG_UNINSPECTED, stratum_of
-from onevisit.planning.tables import Task, Visit, VisitMember
+from onevisit.planning.tables import Draw, Task, Visit, VisitMember
 from onevisit.planning.visits import create_task
 from tests.directory.test_api import assert_error
 from tests.fixtures import unique
@@ -252,14 +252,64 @@ async def test_a_party_that_never_reveals_is_recorded_and_replaced_by_zeros(
     _, _, task, coordinator = await _scene(make_department, as_role)
     c = coordinator.client
     party = {"name": "纪检监察", "commit": hashlib.sha256(b"x" * 32).hexdigest()}
-    r = await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA, "parties": [party]})
+    body = {"strata": ALL_STRATA, "parties": [party], "reveal_hours": 2}
+    r = await c.post(f"/api/tasks/{task}/draw", json=body)
     assert r.status_code == 201
+    deadline = dt.datetime.fromisoformat(r.json()["reveal_by"])
+    assert dt.timedelta(hours=1.9) < deadline - dt.datetime.now(dt.UTC) <= dt.timedelta(hours=2)
+    status = (await c.get(f"/api/tasks/{task}/draw")).json()
+    assert status["reveal_by"] == r.json()["reveal_by"]
+    # before the deadline the party cannot be given up: the coordinator could otherwise
+    # compute the give-up's result and choose between it and waiting
+    r = await c.post(f"/api/tasks/{task}/draw/run", json={"give_up": ["纪检监察"]})
+    assert_error(r, 409, "draw.reveal_pending")
+    assert r.json()["details"]["parties"] == ["纪检监察"]
+    task_id = (await Task.select(Task.id).where(Task.code == task))[0]["id"]
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)  # two hours have gone by
+    await Draw.update({Draw.reveal_by: past}).where(Draw.task == task_id)
+    late = {"party": "纪检监察", "secret": (b"x" * 32).hex()}  # the right secret, too late
+    assert_error(await c.post(f"/api/tasks/{task}/draw/reveal", json=late), 409, "draw.reveal_late")
     r = await c.post(f"/api/tasks/{task}/draw/run", json={"give_up": ["纪检监察"]})
     assert r.status_code == 200, r.text
     assert "server.draw_party_missing" in [e["type"] for e in r.json()["log"]]
     record = (await client.get(f"/public/tasks/{task}/draw.json")).json()
     assert record["parties"][1] == {**party, "secret": "00" * 32, "revealed": False}
     assert spec.verify(record) == []
+
+
+async def test_a_swap_never_brings_in_someone_who_has_left(
+    make_department, as_role, client: httpx.AsyncClient
+):
+    """The rule picks `in` from the pool fixed at commitment; if that inspector has since
+    been deactivated, a second swap ("post_change", same approver) takes them out again."""
+    _, _, task, coordinator = await _scene(make_department, as_role, inspectors=(5, 3))
+    c = coordinator.client
+    assert (await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA})).status_code == 201
+    assert (await c.post(f"/api/tasks/{task}/draw/run", json={})).status_code == 200
+    record = (await client.get(f"/public/tasks/{task}/draw.json")).json()
+    group = record["groups"][0]
+    out = group["leader"]
+    one = {"subject_id": group["subject_id"], "out": out, "reason": "health"}
+    asked = {**record, "swaps": [{**one, "approved_by": coordinator.user_id}]}
+    would_come = spec.recompute(asked)["swaps"][0]["in"]
+    await Inspector.update({Inspector.active: False}).where(Inspector.code == would_come)
+    r = await c.post(f"/api/tasks/{task}/draw/swaps", json=one)
+    assert r.status_code == 201, r.text
+    done = r.json()["swaps"]
+    assert [(d["out"], d["reason"]) for d in done] == [(out, "health"), (would_come, "post_change")]
+    assert done[1]["in"] != would_come and done[1]["approved_by"] == coordinator.user_id
+    after = (await client.get(f"/public/tasks/{task}/draw.json")).json()
+    assert spec.verify(after) == [] and after["swaps"] == done
+    members = {m[0] for m in after["groups"][0]["members"]}
+    assert would_come not in members and out not in members
+    assert after["groups"][0]["leader"] == done[1]["in"]
+    task_id = (await Task.select(Task.id).where(Task.code == task))[0]["id"]
+    in_task = (Visit.task == task_id) & (Visit.subject_id == group["subject_id"])
+    visit = (await Visit.select(Visit.id).where(in_task))[0]["id"]
+    stored = await VisitMember.select(VisitMember.inspector.code).where(VisitMember.visit == visit)
+    assert {m["inspector.code"] for m in stored} == members
+    kinds = [e["type"] for e in r.json()["logs"]]
+    assert kinds == ["server.draw_swap", "server.draw_swap"]
 
 
 async def test_bad_inputs_are_refused_and_store_nothing(make_department, as_role, client):

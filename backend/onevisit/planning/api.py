@@ -19,6 +19,8 @@ from onevisit.auth.roles import Role
 from onevisit.field.public_page import _document, _e
 from onevisit.planning.dayplan import plan_days
 from onevisit.planning.draws import (
+    DEFAULT_REVEAL_HOURS,
+    MAX_REVEAL_HOURS,
     assign_directly,
     commit_draw,
     draw_status,
@@ -73,6 +75,8 @@ class CommitIn(msgspec.Struct, forbid_unknown_fields=True):
     parties: Annotated[list[Party], msgspec.Meta(max_length=8)] = msgspec.field(
         default_factory=list
     )
+    # the other parties reveal within so many hours; after that the draw runs without them
+    reveal_hours: Annotated[int, msgspec.Meta(ge=1, le=MAX_REVEAL_HOURS)] = DEFAULT_REVEAL_HOURS
 
 
 class BeaconIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -223,6 +227,7 @@ async def post_commit(
         needs=data.needs,
         cap=data.cap,
         parties=[{"name": p.name, "commit": p.commit} for p in data.parties],
+        reveal_hours=data.reveal_hours,
     )
 
 

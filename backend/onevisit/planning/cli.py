@@ -66,6 +66,7 @@ def cmd_commit(args: argparse.Namespace) -> None:
         commit_draw, caller=CLI_CALLER, task_code=args.task, strata=dict(args.rule),
         needs=dict(args.need), cap=args.cap,
         parties=[{"name": n, "commit": c} for n, c in args.party],
+        reveal_hours=args.reveal_hours,
     ))  # fmt: skip
 
 
@@ -144,6 +145,8 @@ def add_draw_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--need", type=_need, action="append", default=[], metavar="DEP=N")
     q.add_argument("--cap", type=int, default=None, help="at most N visits per inspector")
     q.add_argument("--party", type=_pair, action="append", default=[], metavar="NAME=COMMIT")
+    q.add_argument("--reveal-hours", type=int, default=None,
+                   help="the other parties reveal within N hours (default 48)")  # fmt: skip
     q.set_defaults(fn=cmd_commit)
 
     q = draw.add_parser("beacon", help="set the public beacon (after commit, before run)")

@@ -47,7 +47,9 @@ from onevisit.planning.tables import Draw, DrawSwap, Task, TaskMatter, Visit, Vi
 from onevisit.planning.tasks import may_draw, names_nothing
 
 __all__ = [
+    "DEFAULT_REVEAL_HOURS",
     "LONG_UNINSPECTED",
+    "MAX_REVEAL_HOURS",
     "commit_draw",
     "draw_status",
     "eligible",
@@ -64,6 +66,7 @@ COMMITTED, DRAWN, FAILED = "committed", "drawn", "failed"
 LONG_UNINSPECTED = "3y+"  # the "not inspected for 3+ years" stratum (DOMAIN.md step 3)
 STRATA = ("A", "B", "C", "D", LONG_UNINSPECTED)
 MAX_PARTIES = 8
+DEFAULT_REVEAL_HOURS, MAX_REVEAL_HOURS = 48, 720  # other parties' time to reveal
 MAX_NEED = 20
 MAX_LOG_BODY = 60_000  # bytes of a log entry's body; envelopes stay under EVIDENCE.md's 64 KiB
 SERVER_PARTY = "server"
@@ -284,9 +287,20 @@ async def commit_draw(
     cap: int | None = None,
     parties: Sequence[Mapping[str, str]] = (),
     today: dt.date | None = None,
+    reveal_hours: int | None = None,
 ) -> dict[str, Any]:
     """Fix the draw's inputs and log the commitments. `parties`: other committing parties,
-    each {name, commit} (hex SHA-256 of its secret), in commitment order after the server."""
+    each {name, commit} (hex SHA-256 of its secret), in commitment order after the server;
+    they reveal within `reveal_hours` (logged with the commitments), after which the draw
+    may run without them and no later secret is taken."""
+    if reveal_hours is None:
+        reveal_hours = DEFAULT_REVEAL_HOURS
+    if (
+        isinstance(reveal_hours, bool)
+        or not isinstance(reveal_hours, int)
+        or not (1 <= reveal_hours <= MAX_REVEAL_HOURS)
+    ):
+        raise AppError("draw.invalid", f"reveal_hours is 1-{MAX_REVEAL_HOURS}")
     async with write_transaction():
         task = await _task(task_code)
         _may_run(caller, task["initiator"])
@@ -335,6 +349,7 @@ async def commit_draw(
         _enough_inspectors(departments, inspectors)
         _groups_possible(task_code, population, departments, inspectors, conflicts)
         _within_caps(population, strata, caps or {})
+        reveal_by = _now() + dt.timedelta(hours=reveal_hours) if parties else None
         inputs = {
             "v": spec.FORMAT_VERSION,
             "task_id": task_code,
@@ -363,6 +378,7 @@ async def commit_draw(
                 "conflicts_hash": _hash(conflicts),
                 "cap": cap,
                 "parties": committed,
+                "reveal_by": reveal_by and reveal_by.isoformat(timespec="seconds"),
             },
         )
         await Draw.insert(
@@ -374,6 +390,7 @@ async def commit_draw(
                 reveals={},
                 directory_revision=revision,
                 created_by=caller.user_id,
+                reveal_by=reveal_by,
             )
         )
     return {
@@ -381,6 +398,7 @@ async def commit_draw(
         "status": COMMITTED,
         "log": logged,
         "excluded": excluded,
+        "reveal_by": reveal_by and reveal_by.isoformat(timespec="seconds"),
         **_summary(inputs),
     }
 
@@ -524,6 +542,11 @@ async def reveal(*, caller: Caller, task_code: str, party: str, secret: str) -> 
             raise AppError("draw.invalid", f"{party} is not a committing party")
         if party in row["reveals"]:
             raise AppError("draw.invalid", f"{party} has already revealed")
+        if row["reveal_by"] is not None and _now() >= row["reveal_by"]:
+            # after the deadline the outcome is fixed (zero bytes stand in): a late secret
+            # would let whoever holds it choose between two known results
+            raise AppError("draw.reveal_late", party, party=party,
+                           reveal_by=row["reveal_by"].isoformat())  # fmt: skip
         try:
             raw = bytes.fromhex(secret) if isinstance(secret, str) else b""
         except ValueError:
@@ -546,84 +569,108 @@ async def run_draw(
     *, caller: Caller, task_code: str, give_up: Sequence[str] = ()
 ) -> dict[str, Any]:
     """Reveal the server's secret, compute and publish the record, create the visits. Every
-    other party must have revealed, or be named in `give_up` (it did not reveal in time: the
-    record says so and 32 zero bytes stand in — a draw is never re-run)."""
-    async with write_transaction():
+    other party must have revealed, or be named in `give_up` once its reveal deadline has
+    passed (it did not reveal in time: the record says so and 32 zero bytes stand in — a draw
+    is never re-run).
+
+    The record is computed before the write transaction (seconds for a million subjects: the
+    write lock would stop every sync meanwhile) and written only if the draw's state is still
+    the one it was computed from; a reveal that came in between means computing again."""
+    for _ in range(3):
         task, row = await _open_draw(caller, task_code)
-        inputs = row["inputs"]
-        others = [p["name"] for p in inputs["parties"][1:]]
-        unknown = sorted(set(give_up) - set(others))
-        if unknown:
-            raise AppError("draw.invalid", f"{unknown[0]} is not a committing party")
-        waiting = [p for p in others if p not in row["reveals"] and p not in give_up]
-        if waiting:
-            raise AppError("draw.unrevealed", "、".join(waiting), parties=waiting)
-        logs = [
-            await _log(
-                "draw_revealed",
-                {"task": task_code, "party": SERVER_PARTY, "secret": row["server_secret"]},
-            )
-        ]
-        for name in others:
-            if name not in row["reveals"]:
-                logs.append(await _log("draw_party_missing", {"task": task_code, "party": name}))
-        parties = []
-        for p in inputs["parties"]:
-            if p["name"] == SERVER_PARTY:
-                parties.append({**p, "secret": row["server_secret"]})
-            elif p["name"] in row["reveals"]:
-                parties.append({**p, "secret": row["reveals"][p["name"]]})
-            else:
-                parties.append({**p, "secret": spec.ZERO_SECRET.hex(), "revealed": False})
-        # CPU-bound (seconds for a million subjects): off the event loop, so the server keeps
-        # answering while it draws
+        parties = _revealed_parties(row, give_up)
         try:
-            record = await _off_loop(
-                {**inputs, "parties": parties, "beacon": row["beacon"], "swaps": []}
+            record, failure = (
+                await _off_loop(
+                    {**row["inputs"], "parties": parties, "beacon": row["beacon"], "swaps": []}
+                ),
+                None,
             )
         except AppError as exc:
-            # The server's secret is out: this draw is over, whatever failed. It is recorded
-            # as failed and never run again (DRAW.md), so no one can learn a subject from the
-            # error and try another seed (a later beacon, reveal or give-up).
-            failure = exc
-            logs.append(await _log("draw_failed", {
-                "task": task_code, "code": exc.code, "detail": (exc.detail or "")[:500],
-            }))  # fmt: skip
-            await Draw.update({Draw.status: FAILED}).where(Draw.id == row["id"])
-        else:
-            failure = None
-            record_hash = _hash(record)
-            logs.append(
-                await _log(
-                    "draw_result",
+            record, failure = None, exc
+        async with write_transaction():
+            _, now = await _open_draw(caller, task_code)
+            if (now["reveals"], now["beacon"]) != (row["reveals"], row["beacon"]):
+                continue
+            _revealed_parties(now, give_up)  # the deadline may have been checked just before it
+            logs = [await _log("draw_revealed", {
+                "task": task_code, "party": SERVER_PARTY, "secret": row["server_secret"],
+            })]  # fmt: skip
+            for p in parties:
+                if p.get("revealed") is False:
+                    logs.append(
+                        await _log("draw_party_missing", {"task": task_code, "party": p["name"]})
+                    )
+            if failure is not None:
+                # The server's secret is out: this draw is over, whatever failed. It is
+                # recorded as failed and never run again (DRAW.md), so no one can learn a
+                # subject from the error and try another seed (a later beacon or give-up).
+                logs.append(await _log("draw_failed", {
+                    "task": task_code, "code": failure.code,
+                    "detail": (failure.detail or "")[:500],
+                }))  # fmt: skip
+                await Draw.update({Draw.status: FAILED}).where(Draw.id == row["id"])
+            else:
+                record_hash = _hash(record)
+                logs.append(await _log("draw_result", {
+                    "task": task_code, "seed": record["seed"], "record_hash": record_hash,
+                    "subjects": len(record["subjects"]), "groups": len(record["groups"]),
+                }))  # fmt: skip
+                await Draw.update(
                     {
-                        "task": task_code,
-                        "seed": record["seed"],
-                        "record_hash": record_hash,
-                        "subjects": len(record["subjects"]),
-                        "groups": len(record["groups"]),
-                    },
-                )
-            )
-            await Draw.update(
-                {
-                    Draw.status: DRAWN,
-                    Draw.record: record,
-                    Draw.record_hash: record_hash,
-                    Draw.drawn_at: dt.datetime.now(dt.UTC),
-                }
-            ).where(Draw.id == row["id"])
-            await _create_visits(task["id"], record["groups"])
-    if failure is not None:
-        raise failure
-    return {
-        "task": task_code,
-        "status": DRAWN,
-        "record_hash": record_hash,
-        "log": logs,
-        "subjects": len(record["subjects"]),
-        "seed": record["seed"],
-    }
+                        Draw.status: DRAWN,
+                        Draw.record: record,
+                        Draw.record_hash: record_hash,
+                        Draw.drawn_at: dt.datetime.now(dt.UTC),
+                    }
+                ).where(Draw.id == row["id"])
+                await _create_visits(task["id"], record["groups"])
+        if failure is not None:
+            raise failure
+        return {
+            "task": task_code,
+            "status": DRAWN,
+            "record_hash": record_hash,
+            "log": logs,
+            "subjects": len(record["subjects"]),
+            "seed": record["seed"],
+        }
+    raise AppError("draw.busy", task_code)
+
+
+def _revealed_parties(row: Mapping[str, Any], give_up: Sequence[str]) -> list[dict[str, Any]]:
+    """The record's parties with their secrets: the server's, each revealed one, and 32 zero
+    bytes (marked "revealed": false) for those given up — only once their deadline passed,
+    so no one can weigh a give-up's known result against waiting for the secret."""
+    others = [p["name"] for p in row["inputs"]["parties"][1:]]
+    unknown = sorted(set(give_up) - set(others))
+    if unknown:
+        raise AppError("draw.invalid", f"{unknown[0]} is not a committing party")
+    waiting = [p for p in others if p not in row["reveals"] and p not in give_up]
+    if waiting:
+        raise AppError("draw.unrevealed", "、".join(waiting), parties=waiting)
+    given_up = [p for p in others if p not in row["reveals"]]
+    deadline = row.get("reveal_by")
+    if given_up and deadline is not None and _now() < deadline:
+        raise AppError(
+            "draw.reveal_pending",
+            f"{'、'.join(given_up)}：{deadline.isoformat(timespec='minutes')}",
+            parties=given_up,
+            reveal_by=deadline.isoformat(),
+        )
+    parties = []
+    for p in row["inputs"]["parties"]:
+        if p["name"] == SERVER_PARTY:
+            parties.append({**p, "secret": row["server_secret"]})
+        elif p["name"] in row["reveals"]:
+            parties.append({**p, "secret": row["reveals"][p["name"]]})
+        else:
+            parties.append({**p, "secret": spec.ZERO_SECRET.hex(), "revealed": False})
+    return parties
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 async def _ids(groups: Sequence[Mapping[str, Any]]) -> tuple[dict[str, int], dict[str, int]]:
@@ -676,60 +723,91 @@ async def swap(
     """Replace `out` in the group of `subject_id` by the spec's rule; the caller (a
     coordinator of the initiating department) is the approver unless one is named (the
     command line names the department leader who approved). Only before the visit began:
-    once its group has recorded anything, the group is evidence."""
-    async with write_transaction():
-        task = await _task(task_code)
-        _may_run(caller, task["initiator"])
-        row = await _draw_row(task["id"])
-        if row is None or row["status"] != DRAWN:
-            raise AppError("draw.not_drawn", task_code)
-        visits = await Visit.select(Visit.id).where(
-            (Visit.task == task["id"]) & (Visit.subject_id == subject_id)
-        )
-        if not visits:
-            raise AppError("swap.invalid", f"{subject_id} was not drawn", subject_id=subject_id)
-        visit_id = visits[0]["id"]
-        if await Event.exists().where(Event.visit == str(visit_id)):
-            raise AppError("swap.visit_started", subject_id, subject_id=subject_id)
+    once its group has recorded anything, the group is evidence.
+
+    The rule takes `in` from the pool fixed at the commitment; one who has left since (no
+    longer active) cannot go, so that person is swapped out at once in a second swap, for
+    the reason "post_change" with the same approver — both in the record, both verifiable.
+    The record is recomputed outside the write lock and written only if no other swap came
+    in between (otherwise computed again)."""
+    if approver is not None and not (0 < len(approver.strip()) <= 64):
+        raise AppError("swap.invalid", "the approver is named in 1-64 characters")
+    approved_by = approver or caller.user_id
+    for _ in range(3):
+        _, row, visit_id = await _swappable(caller, task_code, subject_id)
         record = row["record"]
-        if approver is not None and not (0 < len(approver.strip()) <= 64):
-            raise AppError("swap.invalid", "the approver is named in 1-64 characters")
-        asked = {
-            "subject_id": subject_id,
-            "out": out,
-            "reason": reason,
-            "approved_by": approver or caller.user_id,
-        }
-        updated = await _off_loop({**record, "swaps": [*record["swaps"], asked]})
-        done = updated["swaps"][-1]
-        record_hash = _hash(updated)
-        logged = await _log("draw_swap", {"task": task_code, **done, "record_hash": record_hash})
-        await DrawSwap.insert(
-            DrawSwap(
-                draw=row["id"],
-                position=len(record["swaps"]),
-                subject_id=subject_id,
-                outgoing=out,
-                incoming=done["in"],
-                reason=reason,
-                approved_by=asked["approved_by"],
+        asked = [{"subject_id": subject_id, "out": out, "reason": reason,
+                  "approved_by": approved_by}]  # fmt: skip
+        updated = await _off_loop({**record, "swaps": [*record["swaps"], *asked]})
+        while (gone := updated["swaps"][-1]["in"]) in await _inactive([gone]):
+            asked.append({"subject_id": subject_id, "out": gone, "reason": "post_change",
+                          "approved_by": approved_by})  # fmt: skip
+            updated = await _off_loop({**record, "swaps": [*record["swaps"], *asked]})
+        async with write_transaction():
+            _, now, _ = await _swappable(caller, task_code, subject_id)
+            if now["record_hash"] != row["record_hash"]:
+                continue
+            done = updated["swaps"][len(record["swaps"]) :]
+            record_hash = _hash(updated)
+            logged = []
+            for n, one in enumerate(done, start=len(record["swaps"])):
+                logged.append(await _log("draw_swap", {"task": task_code, **one,
+                                                        "record_hash": record_hash}))  # fmt: skip
+                await DrawSwap.insert(
+                    DrawSwap(
+                        draw=row["id"], position=n, subject_id=subject_id, outgoing=one["out"],
+                        incoming=one["in"], reason=one["reason"], approved_by=approved_by,
+                    )
+                )  # fmt: skip
+            await Draw.update({Draw.record: updated, Draw.record_hash: record_hash}).where(
+                Draw.id == row["id"]
             )
-        )
-        await Draw.update({Draw.record: updated, Draw.record_hash: record_hash}).where(
-            Draw.id == row["id"]
-        )
-        group = next(g for g in updated["groups"] if g["subject_id"] == subject_id)
-        inspectors, departments = await _ids([group])
-        position = next(n for n, m in enumerate(group["members"]) if m[0] == done["in"])
-        _, own, _ = group["members"][position]
+            await _replace_members(visit_id, updated, subject_id)
+        return {"task": task_code, "swap": done[0], "swaps": done, "record_hash": record_hash,
+                "log": logged[0], "logs": logged}  # fmt: skip
+    raise AppError("draw.busy", task_code)
+
+
+async def _swappable(
+    caller: Caller, task_code: str, subject_id: str
+) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """The task, its drawn draw and the subject's visit, if that visit may still change."""
+    task = await _task(task_code)
+    _may_run(caller, task["initiator"])
+    row = await _draw_row(task["id"])
+    if row is None or row["status"] != DRAWN:
+        raise AppError("draw.not_drawn", task_code)
+    visits = await Visit.select(Visit.id).where(
+        (Visit.task == task["id"]) & (Visit.subject_id == subject_id)
+    )
+    if not visits:
+        raise AppError("swap.invalid", f"{subject_id} was not drawn", subject_id=subject_id)
+    visit_id = visits[0]["id"]
+    if await Event.exists().where(Event.visit == str(visit_id)):
+        raise AppError("swap.visit_started", subject_id, subject_id=subject_id)
+    return task, row, visit_id
+
+
+async def _inactive(codes: Sequence[str]) -> set[str]:
+    rows = await Inspector.select(Inspector.code).where(
+        Inspector.code.is_in(list(codes)) & (Inspector.active == False)  # noqa: E712
+    )
+    return {r["code"] for r in rows}
+
+
+async def _replace_members(visit_id: int, record: Mapping[str, Any], subject_id: str) -> None:
+    """The visit's members as the record's group has them after its swaps (position by
+    position: `in` takes `out`'s place)."""
+    group = next(g for g in record["groups"] if g["subject_id"] == subject_id)
+    inspectors, departments = await _ids([group])
+    for position, (inspector, own, _) in enumerate(group["members"]):
         await VisitMember.update(
             {
-                VisitMember.inspector: inspectors[done["in"]],
+                VisitMember.inspector: inspectors[inspector],
                 VisitMember.department: departments[own],
-                VisitMember.is_leader: group["leader"] == done["in"],
+                VisitMember.is_leader: group["leader"] == inspector,
             }
         ).where((VisitMember.visit == visit_id) & (VisitMember.position == position))
-    return {"task": task_code, "swap": done, "record_hash": record_hash, "log": logged}
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -761,6 +839,7 @@ async def draw_status(*, caller: Caller, task_code: str) -> dict[str, Any]:
         directory_revision=row["directory_revision"],
         beacon=row["beacon"] if row["beacon_set"] else None,
         revealed=sorted(row["reveals"]),
+        reveal_by=row["reveal_by"] and row["reveal_by"].isoformat(timespec="seconds"),
     )
     if row["status"] == DRAWN:
         out.update(await _names_and_progress(task["id"], row["record"]))

@@ -114,6 +114,7 @@ class Draw(Table, tablename="draw"):
     created_by = Varchar(length=64, default="")
     committed_at = Timestamptz(default=TimestamptzNow())
     drawn_at = Timestamptz(null=True, default=None)
+    reveal_by = Timestamptz(null=True, default=None)  # other parties reveal before it
 
 
 class DrawSwap(Table, tablename="draw_swap"):
