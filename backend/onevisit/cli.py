@@ -192,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_draw_parser(sub)
 
+    from onevisit.workdays.cli import add_calendar_parser  # `onevisit calendar …`
+
+    add_calendar_parser(sub)
+
     p = sub.add_parser(
         "verify", help="re-check every event, leaf, node, checkpoint, media file, confirmation"
     )
