@@ -12,6 +12,9 @@ an outside verifier can implement the spec independently and get the same bytes.
 - `apply_swaps`: swaps in record order, each `in` computed by the same rules.
 - `recompute` / `verify`: a whole record from its inputs, and the differences from it.
 
+Large draws hash in parallel (see "parallel hashing"): the same keys, computed by worker
+processes, merged into the same bytes as the serial path.
+
 Identifiers enter hashes as UTF-8; big-endian 256-bit keys compare as their 32 digest bytes,
 so keys stay `bytes` (no int conversion). Ratios are decimal strings computed with Fraction:
 `ceil(ratio × n)` never touches a float.
@@ -19,16 +22,23 @@ so keys stay `bytes` (no int conversion). Ratios are decimal strings computed wi
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import heapq
 import json
 import math
+import multiprocessing
+import os
 import re
+import threading
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from fractions import Fraction
-from itertools import chain, compress, cycle, islice, repeat
+from itertools import chain, compress, cycle, islice, pairwise, repeat
 from operator import add, eq, itemgetter, lt
 from typing import Any
 
@@ -39,6 +49,7 @@ __all__ = [
     "SWAP_REASONS",
     "ZERO_SECRET",
     "Department",
+    "DrawWorkerError",
     "Group",
     "apply_swaps",
     "match",
@@ -50,6 +61,7 @@ __all__ = [
     "selection_key",
     "snapshot_hash",
     "verify",
+    "worker_count",
 ]
 
 FORMAT_VERSION = 1
@@ -74,6 +86,146 @@ _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 def _keys(prefix: bytes, tails: Iterable[bytes]) -> list[bytes]:
     """SHA-256(prefix || tail) for every tail, in order."""
     return list(map(_DIGEST, map(_SHA256, map(prefix.__add__, tails))))
+
+
+# --- parallel hashing -----------------------------------------------------------------------
+# hashlib keeps the GIL for short messages, so threads do not help: a large draw hands shares
+# of its keys to worker processes and hashes a share itself meanwhile. The workers return
+# compact results (keys below a threshold; rankings as small integers), which the calling
+# process merges into exactly what the serial path gives. The pool is made on first use with
+# "forkserver" (the server draws from a worker thread of an asyncio app, where fork() is
+# unsafe) and lives until exit. Small draws stay in-process: their dispatch would cost more
+# than it saves, and the spec's thousands of small test cases stay fast.
+
+PARALLEL_MIN_SUBJECTS = 200_000  # select: population size from which keys are shared out
+PARALLEL_MIN_KEYS = 300_000  # match: own-pool key1 count from which they are shared out
+OWN_SHARE = 0.7  # the calling process's share of the keys, relative to a worker's
+
+
+class DrawWorkerError(RuntimeError):
+    """A worker process of the parallel draw died (killed, out of memory). Not a draw.* error:
+    the draw's inputs are fine and the same draw can be computed again."""
+
+
+_executor: ProcessPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def worker_count() -> int:
+    """Worker processes a large draw uses besides the calling process (0: serial only)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return cpus - 1
+
+
+def _workers() -> ProcessPoolExecutor | None:
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            count = worker_count()
+            if count < 1:
+                return None
+            context = multiprocessing.get_context("forkserver")
+            _executor = ProcessPoolExecutor(count, mp_context=context)
+        return _executor
+
+
+def shutdown_workers() -> None:
+    """Stop the worker processes (at exit; a later large draw starts them again)."""
+    global _executor
+    with _executor_lock:
+        executor, _executor = _executor, None
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(shutdown_workers)
+
+
+def _shared(function: Any, shares: list[tuple[Any, ...]]) -> list[Any]:
+    """function(*share) of every share: all but the last in the workers, the last here
+    meanwhile; results in the order of the shares."""
+    executor = _workers()
+    assert executor is not None
+    futures: list[Future[Any]] = []
+    try:
+        futures = [executor.submit(function, *share) for share in shares[:-1]]
+        own = function(*shares[-1])
+        return [future.result() for future in futures] + [own]
+    except BrokenProcessPool as exc:
+        with _executor_lock:
+            global _executor
+            if _executor is executor:
+                _executor = None
+        raise DrawWorkerError(f"a worker process of the draw died: {exc}") from exc
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def _runs(count: int) -> list[tuple[int, int]]:
+    """(start, end) of the non-empty runs of `count` items: equal ones for the workers, then
+    a smaller one for the calling process, which also prepares the shares and merges."""
+    weights = [1.0] * worker_count() + [OWN_SHARE]
+    total, bounds, done = sum(weights), [0], 0.0
+    for weight in weights:
+        done += weight
+        bounds.append(round(count * done / total))
+    return [(start, end) for start, end in pairwise(bounds) if end > start]
+
+
+def _selection_share(
+    prefix: bytes, ids: bytes, count: int, threshold: bytes
+) -> tuple[bytes, array[int]] | None:
+    """Of `count` ids joined by newlines: the selection keys below `threshold`, joined, and
+    their positions. None unless the ids are non-empty and increasing (so distinct)."""
+    encoded = ids.split(b"\n")
+    if len(encoded) != count or not encoded[0]:
+        return None
+    if not all(map(lt, encoded, islice(encoded, 1, None))):
+        return None
+    keys = _keys(prefix, encoded)
+    positions = array("I", compress(range(count), map(threshold.__gt__, keys)))
+    return b"".join(map(keys.__getitem__, positions)), positions
+
+
+def _ranking_share(
+    base: bytes, ids: bytes, count: int, pools: list[tuple[bytes, list[bytes], int]]
+) -> list[list[array[int]]] | None:
+    """For `count` subject ids joined by newlines and each (b"\0" + department + b"\0",
+    its inspectors' UTF-8, depth): the positions in the pool of each subject's `depth` lowest
+    key1, as `depth` columns (column j: every subject's j-th lowest). None if an id holds a
+    newline."""
+    encoded = ids.split(b"\n")
+    if len(encoded) != count:
+        return None
+    prefixes = list(map(base.__add__, encoded))
+    rankings = []
+    for tail, members, depth in pools:
+        m = len(members)
+        messages = map(
+            add,
+            chain.from_iterable(map(repeat, map(add, prefixes, repeat(tail)), repeat(m))),
+            cycle(members),
+        )
+        keys = list(map(_DIGEST, map(_SHA256, messages)))
+        rows = list(zip(*[iter(keys)] * m, strict=True))  # a subject's keys, in pool order
+        code = _position_code(m)
+        if depth == 1:
+            rankings.append([array(code, map(tuple.index, rows, map(min, rows)))])
+            continue
+        ranked = list(map(sorted, rows))
+        rankings.append(
+            [array(code, map(tuple.index, rows, map(itemgetter(j), ranked))) for j in range(depth)]
+        )
+    return rankings
+
+
+def _position_code(size: int) -> str:
+    """The array type code of positions in a list of `size`."""
+    return "B" if size <= 1 << 8 else "H" if size <= 1 << 16 else "I"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +370,8 @@ def select(
     rows = population if isinstance(population, list) else list(population)
     try:
         chosen = _select_fast(seed, task_id, rows, strata)
+    except DrawWorkerError:
+        raise
     except Exception:  # the plain loop below meets the same problem and reports it
         chosen = None
     if chosen is not None:
@@ -249,7 +403,7 @@ def _select_fast(
     seed: bytes, task_id: str, rows: list[Any], strata: Mapping[str, Mapping[str, Any]]
 ) -> list[str] | None:
     """`select` for a well-formed population (pairs, distinct non-empty string ids, every
-    stratum ruled), else None. The keys are made in one C loop; the k lowest of a stratum are
+    stratum ruled), else None. The keys are made in C loops; the k lowest of a stratum are
     found among the keys below a threshold a little above the expected k-th key (a stratum
     with fewer than k below it is done in full), so that only ~k keys are sorted."""
     prefix = seed + b"\x00" + _utf8(task_id, "task_id") + b"\x00"
@@ -257,6 +411,41 @@ def _select_fast(
     if not n or set(map(len, rows)) != {2}:
         return None
     sids = list(map(_FIRST, rows))
+    column = list(map(_SECOND, rows))
+    sizes = Counter(column)
+    if set(sizes) - set(strata):
+        return None
+    quotas = {stratum: quota(strata[stratum], size) for stratum, size in sizes.items()}
+    for rule in strata.values():
+        quota(rule, 0)
+    whole = [stratum for stratum, k in quotas.items() if k >= sizes[stratum]]
+    partial = {}  # stratum → (k, the fraction of all keys expected to hold its k lowest)
+    for stratum, k in quotas.items():
+        if 0 < k < sizes[stratum]:
+            q, size = k / sizes[stratum], sizes[stratum]
+            partial[stratum] = (k, q + 6 * math.sqrt(q * (1 - q) / size) + 16 / size)
+    bound = max((f for _, f in partial.values()), default=1.0)
+    threshold = int(bound * 2**256).to_bytes(32, "big") if bound < 0.5 else None
+    chosen = None
+    if threshold is not None and n >= PARALLEL_MIN_SUBJECTS and worker_count() > 0:
+        chosen = _select_parallel(prefix, sids, column, whole, partial, threshold)
+    if chosen is None:
+        chosen = _select_serial(prefix, sids, column, whole, partial, threshold)
+        if chosen is None:
+            return None
+    chosen.sort()
+    return [sid for _, sid in chosen]
+
+
+def _select_serial(
+    prefix: bytes,
+    sids: list[str],
+    column: list[Any],
+    whole: list[Any],
+    partial: dict[Any, tuple[int, float]],
+    threshold: bytes | None,
+) -> list[tuple[bytes, str]] | None:
+    n = len(sids)
     encoded = "\n".join(sids).encode("utf-8").split(b"\n")  # str ids without lone surrogates
     if len(encoded) != n:  # an id with a line break
         encoded = list(map(str.encode, sids))
@@ -267,40 +456,64 @@ def _select_fast(
             return None
     elif len(set(encoded)) != n or b"" in encoded:
         return None
-    column = list(map(_SECOND, rows))
-    sizes = Counter(column)
-    if set(sizes) - set(strata):
-        return None
-    quotas = {stratum: quota(strata[stratum], size) for stratum, size in sizes.items()}
-    for rule in strata.values():
-        quota(rule, 0)
     keys = _keys(prefix, encoded)
     chosen: list[tuple[bytes, str]] = []
-    partial = {}  # stratum → (k, the fraction of all keys expected to hold its k lowest)
-    for stratum, k in quotas.items():
-        size = sizes[stratum]
-        if k >= size:  # all of it
-            chosen.extend(compress(zip(keys, sids, strict=True), map(eq, column, repeat(stratum))))
-        elif k:
-            q = k / size
-            partial[stratum] = (k, q + 6 * math.sqrt(q * (1 - q) / size) + 16 / size)
-    if partial:
-        bound = max(f for _, f in partial.values())
-        below: dict[Any, list[tuple[bytes, str]]] = {stratum: [] for stratum in partial}
-        if bound < 0.5:
-            threshold = int(bound * 2**256).to_bytes(32, "big")
-            for at in compress(range(n), map(threshold.__gt__, keys)):
-                if column[at] in below:
-                    below[column[at]].append((keys[at], sids[at]))
-        for stratum, (k, _) in partial.items():
-            some = below[stratum]
-            if len(some) < k:  # unlucky (or no threshold): the whole stratum
-                mask = map(eq, column, repeat(stratum))
-                some = list(compress(zip(keys, sids, strict=True), mask))
-            some.sort()
-            chosen.extend(islice(some, k))
-    chosen.sort()
-    return [sid for _, sid in chosen]
+    for stratum in whole:
+        chosen.extend(compress(zip(keys, sids, strict=True), map(eq, column, repeat(stratum))))
+    below: dict[Any, list[tuple[bytes, str]]] = {stratum: [] for stratum in partial}
+    if threshold is not None:
+        for at in compress(range(n), map(threshold.__gt__, keys)):
+            if column[at] in below:
+                below[column[at]].append((keys[at], sids[at]))
+    for stratum, (k, _) in partial.items():
+        some = below[stratum]
+        if len(some) < k:  # unlucky (or no threshold): the whole stratum
+            mask = map(eq, column, repeat(stratum))
+            some = list(compress(zip(keys, sids, strict=True), mask))
+        some.sort()
+        chosen.extend(islice(some, k))
+    return chosen
+
+
+def _select_parallel(
+    prefix: bytes,
+    sids: list[str],
+    column: list[Any],
+    whole: list[Any],
+    partial: dict[Any, tuple[int, float]],
+    threshold: bytes,
+) -> list[tuple[bytes, str]] | None:
+    """`_select_serial` with the keys made in shares of consecutive ids, each share returning
+    only its keys below the threshold. None (the serial path decides) for ids not listed in
+    increasing order, or a stratum with fewer than k keys below the threshold."""
+    runs = _runs(len(sids))
+    if not all(sids[end - 1] < sids[end] for _, end in runs[:-1]):  # where shares meet
+        return None
+    shares = [
+        (prefix, "\n".join(sids[start:end]).encode("utf-8"), end - start, threshold)
+        for start, end in runs
+    ]
+    results = _shared(_selection_share, shares)
+    below: dict[Any, list[tuple[bytes, str]]] = {stratum: [] for stratum in partial}
+    for (start, _), result in zip(runs, results, strict=True):
+        if result is None:
+            return None
+        joined, positions = result
+        keys = [joined[k : k + 32] for k in range(0, len(joined), 32)]
+        for key, at in zip(keys, map(start.__add__, positions), strict=True):
+            if column[at] in below:
+                below[column[at]].append((key, sids[at]))
+    chosen: list[tuple[bytes, str]] = []
+    for stratum in whole:  # all of it: their keys here (a stratum taken whole is rarely large)
+        members = list(compress(sids, map(eq, column, repeat(stratum))))
+        chosen.extend(zip(_keys(prefix, map(str.encode, members)), members, strict=True))
+    for stratum, (k, _) in partial.items():
+        some = below[stratum]
+        if len(some) < k:
+            return None
+        some.sort()
+        chosen.extend(islice(some, k))
+    return chosen
 
 
 # --- matching -------------------------------------------------------------------------------
@@ -335,6 +548,9 @@ class _Pool:
             self.conflicted.setdefault(s, set()).add(i)
         self.cap = cap
         self.load: dict[str, int] = dict.fromkeys(self.department_of, 0)
+        # department → (its inspectors, columns of positions: column j holds each subject's
+        # j-th lowest key1 in it, by the subject's place in the draw), made by `_rank_ahead`
+        self.rankings: dict[str, tuple[list[str], list[array[int]]]] = {}
 
     def subject_prefix(self, subject_id: str) -> bytes:
         return self.seed + b"\x01" + self.task + b"\x00" + subject_id.encode()
@@ -357,6 +573,30 @@ class _Pool:
         source_prefix = prefix + b"\x00" + source.encode() + b"\x00"
         keys = _keys(source_prefix, map(self.utf8.__getitem__, candidates))
         return [inspector for _, inspector in sorted(zip(keys, candidates, strict=True))]
+
+    def ranked_ahead(
+        self, subject_id: str, at: int, source: str, excluded: Iterable[str], limit: int
+    ) -> list[str] | None:
+        """The first `limit` of `ranked` from the rankings made ahead (the subject at place
+        `at`), or None when there are none or they end before `limit` were found. A candidate
+        keeps its rank among its pool when others are left out, so the first eligible ones of
+        the ranking are the first of `ranked`."""
+        ahead = self.rankings.get(source)
+        if ahead is None:
+            return None
+        own, columns = ahead
+        cap, load = self.cap, self.load
+        conflicted = self.conflicted.get(subject_id, ())
+        found: list[str] = []
+        for column in columns:
+            inspector = own[column[at]]
+            if inspector in excluded or inspector in conflicted:
+                continue
+            if cap is None or load[inspector] < cap:
+                found.append(inspector)
+                if len(found) == limit:
+                    return found
+        return found if len(columns) == len(own) else None
 
 
 def _departments(departments: Sequence[Department]) -> list[Department]:
@@ -388,6 +628,8 @@ def match(
 
 
 def _groups(pool: _Pool, subjects: Sequence[str], departments: list[Department]) -> list[Group]:
+    subjects = list(subjects)
+    _rank_ahead(pool, subjects, departments)
     if pool.cap is None:  # no loads to carry from one visit to the next
         try:
             groups = _groups_fast(pool, subjects, departments)
@@ -396,7 +638,52 @@ def _groups(pool: _Pool, subjects: Sequence[str], departments: list[Department])
         if groups is not None:
             return groups
         pool.load = dict.fromkeys(pool.load, 0)
-    return [_group(pool, sid, departments) for sid in subjects]
+    return [_group(pool, sid, departments, at) for at, sid in enumerate(subjects)]
+
+
+def _rank_ahead(pool: _Pool, subjects: list[str], departments: list[Department]) -> None:
+    """For a large draw, the rankings of every department's own pool for every subject, made
+    in parallel into `pool.rankings` (key1 does not depend on loads, so they can be made
+    before the loop that takes inspectors). Without a cap a department's `need` lowest are
+    ranked, enough for every subject without conflicts; with a cap, whole pools. Partners are
+    ranked lazily by `ranked`: they are rarely asked."""
+    depths = {}
+    for d in departments:
+        size = len(pool.by_department.get(d.id, ()))
+        if d.need and size:
+            depths[d.id] = size if pool.cap is not None else min(d.need, size)
+    keys = len(subjects) * sum(len(pool.by_department[d]) for d in depths)
+    if not keys or keys < PARALLEL_MIN_KEYS or worker_count() < 1:
+        return
+    try:
+        base = pool.seed + b"\x01" + pool.task + b"\x00"
+        pools = [
+            (
+                b"\x00" + source.encode() + b"\x00",
+                list(map(pool.utf8.__getitem__, pool.by_department[source])),
+                depth,
+            )
+            for source, depth in depths.items()
+        ]
+        runs = _runs(len(subjects))
+        shares = [
+            (base, "\n".join(subjects[start:end]).encode("utf-8"), end - start, pools)
+            for start, end in runs
+        ]
+    except (TypeError, UnicodeEncodeError):  # the loop meets it and reports it
+        return
+    results = _shared(_ranking_share, shares)
+    if None in results:  # an id with a line break: the loop ranks as it goes
+        return
+    for n, (source, depth) in enumerate(depths.items()):
+        own = pool.by_department[source]
+        columns = []
+        for j in range(depth):
+            column = array(_position_code(len(own)))
+            for result in results:
+                column.extend(result[n][j])
+            columns.append(column)
+        pool.rankings[source] = (own, columns)
 
 
 def _groups_fast(
@@ -415,19 +702,28 @@ def _groups_fast(
     for d in departments:
         if len(pool.by_department.get(d.id, ())) < d.need:
             return None
-    encoded = list(map(str.encode, subjects))
     conflicted = pool.conflicted
-    plain = [k for k, sid in enumerate(subjects) if sid not in conflicted]
-    if len(plain) < len(subjects):
-        encoded = [encoded[k] for k in plain]
-    base = pool.seed + b"\x01" + pool.task + b"\x00"
-    prefixes = list(map(base.__add__, encoded))
+    mask = [sid not in conflicted for sid in subjects]
+    plain = list(compress(range(len(subjects)), mask))
+    prefixes: list[bytes] | None = None
     columns = []  # per member position: the member tuple of every plain subject
     leaders = None
     for position, department in enumerate(departments):
         if not department.need:
             continue
         own = pool.by_department[department.id]
+        members = [(i, department.id, department.id) for i in own]
+        ahead = pool.rankings.get(department.id)
+        if ahead is not None:  # made in parallel: column j is every subject's j-th lowest
+            for j, ranks in enumerate(ahead[1][: department.need]):
+                taken = ranks if len(plain) == len(subjects) else list(compress(ranks, mask))
+                columns.append(list(map(members.__getitem__, taken)))
+                if position == 0 and j == 0:
+                    leaders = list(map(own.__getitem__, taken))
+            continue
+        if prefixes is None:
+            base = pool.seed + b"\x01" + pool.task + b"\x00"
+            prefixes = [base + subjects[k].encode() for k in plain]
         m, tail = len(own), b"\x00" + department.id.encode() + b"\x00"
         messages = map(
             add,
@@ -441,7 +737,6 @@ def _groups_fast(
         else:
             ranked = list(map(sorted, rows))
             lowest = [list(map(itemgetter(j), ranked)) for j in range(department.need)]
-        members = [(i, department.id, department.id) for i in own]
         for j, keys_j in enumerate(lowest):
             taken = list(map(tuple.index, rows, keys_j))
             columns.append(list(map(members.__getitem__, taken)))
@@ -458,11 +753,14 @@ def _groups_fast(
         groups[k] = group
     for k, sid in enumerate(subjects):
         if groups[k] is None:
-            groups[k] = _group(pool, sid, departments)
+            groups[k] = _group(pool, sid, departments, k)
     return groups
 
 
-def _group(pool: _Pool, subject_id: str, departments: list[Department]) -> Group:
+def _group(
+    pool: _Pool, subject_id: str, departments: list[Department], at: int | None = None
+) -> Group:
+    """The group of the subject at place `at` of the draw (for the rankings made ahead)."""
     prefix = pool.subject_prefix(subject_id)
     members: list[tuple[str, str, str]] = []
     taken: set[str] = set()
@@ -472,7 +770,10 @@ def _group(pool: _Pool, subject_id: str, departments: list[Department]) -> Group
         for source in (department.id, *department.partners):
             if not short:
                 break
-            for inspector in pool.ranked(prefix, subject_id, source, taken)[:short]:
+            ranked = None if at is None else pool.ranked_ahead(subject_id, at, source, taken, short)
+            if ranked is None:
+                ranked = pool.ranked(prefix, subject_id, source, taken)[:short]
+            for inspector in ranked:
                 members.append((inspector, source, department.id))
                 taken.add(inspector)
                 pool.load[inspector] += 1
