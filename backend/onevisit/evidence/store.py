@@ -27,12 +27,13 @@ from onevisit.evidence.events import (
 )
 from onevisit.evidence.jcs import canonical_evidence
 from onevisit.evidence.keys import event_key
-from onevisit.evidence.log import LogAppender
+from onevisit.evidence.log import LogAppender, sign_checkpoint
 from onevisit.evidence.tables import Event as EventRow
 
 __all__ = [
     "Accepted",
     "ChainHead",
+    "append_server_entry",
     "chain_heads",
     "new_event_id",
     "now_ms",
@@ -169,3 +170,16 @@ async def server_envelope(
     }
     raw = canonical_evidence(envelope)
     return parse_event(raw), sign_event(envelope_bytes=raw, private_key=event_key())
+
+
+async def append_server_entry(
+    event_type: str, body: dict[str, Any], visit: str | None = None
+) -> dict[str, Any]:
+    """One server log entry (a workflow step, spec §4) appended and covered by a new signed
+    checkpoint; call inside the caller's write transaction. Answers a reference to it."""
+    appender = await LogAppender.open()
+    event, sig = await server_envelope(event_type=event_type, body=body, visit=visit)
+    (stored,) = await store_events([(event, sig)], appender, received_ms=now_ms())
+    await sign_checkpoint(appender)
+    return {"type": event.type, "event": event.id, "hash": event.hash,
+            "log_index": stored.log_index}  # fmt: skip

@@ -41,6 +41,7 @@ __all__ = [
     "CLOSED",
     "CLOSE_EVENT",
     "Closure",
+    "closure_of",
     "Report",
     "assess",
     "close_visit",
@@ -167,7 +168,7 @@ async def _reports(visit_id: str, members: Sequence[MemberInfo]) -> list[Report]
 
 
 # --- the rules -------------------------------------------------------------------------------
-def _closure(events: Sequence[Received]) -> tuple[Closure | None, list[Received]]:
+def closure_of(events: Sequence[Received]) -> tuple[Closure | None, list[Received]]:
     """The close entry, and the members' events the log received after it."""
     for i, r in enumerate(events):
         e = r.event
@@ -199,7 +200,7 @@ def assess(
 ) -> dict[str, Any]:
     """The team view (JSON) of a visit: pure, from the visit's facts, its projected state, its
     received events in log order and its members' devices' latest reports."""
-    closure, late = _closure(events)
+    closure, late = closure_of(events)
     checked_in = {c.actor for c in state.checkins}
     confirmed = {c.actor: c for c in state.confirmations}
     answers: dict[str, int] = {}

@@ -39,8 +39,7 @@ from onevisit.directory.tables import (
 )
 from onevisit.errors import AppError
 from onevisit.evidence.jcs import canonical
-from onevisit.evidence.log import LogAppender, sign_checkpoint
-from onevisit.evidence.store import now_ms, server_envelope, store_events
+from onevisit.evidence.store import append_server_entry
 from onevisit.evidence.tables import Event
 from onevisit.planning import draw as spec
 from onevisit.planning.tables import Draw, DrawSwap, Task, TaskMatter, Visit, VisitMember
@@ -149,16 +148,7 @@ async def _log(event_type: str, body: dict[str, Any]) -> dict[str, Any]:
     """A server log entry (inside the caller's write transaction), checkpoint signed."""
     if len(canonical(body)) > MAX_LOG_BODY:
         raise AppError("draw.invalid", "too much to log in one entry (strata, parties, scope)")
-    appender = await LogAppender.open()
-    event, sig = await server_envelope(event_type=event_type, body=body)
-    (stored,) = await store_events([(event, sig)], appender, received_ms=now_ms())
-    await sign_checkpoint(appender)
-    return {
-        "type": event.type,
-        "event": event.id,
-        "hash": event.hash,
-        "log_index": stored.log_index,
-    }
+    return await append_server_entry(event_type, body)
 
 
 # --- commit ---------------------------------------------------------------------------------
