@@ -122,7 +122,13 @@ class WorkdayCalendar:
 
     def provisional(self, start: date, end: date) -> bool:
         """Whether any year from start to end (inclusive, either order) is not loaded."""
-        low, high = sorted((start.year, end.year))
+        return self._provisional_years(start.year, end.year)
+
+    def _provisional_years(self, low: int, high: int) -> bool:
+        if low > high:
+            low, high = high, low
+        if high - low <= 1:  # nearly every call: one year or two
+            return low not in self._loaded or high not in self._loaded
         return any(year not in self._loaded for year in range(low, high + 1))
 
     # --- counting --------------------------------------------------------------------------
@@ -142,14 +148,16 @@ class WorkdayCalendar:
         target = self._count(start) + n
         if self._first - 1 <= start and target <= self._cum[-1]:
             # the first ordinal whose count reaches target is a working day: the answer
-            index = bisect_left(self._cum, target, lo=max(start + 1 - self._first, 0))
+            index = bisect_left(self._cum, target, lo=start + 1 - self._first)
             due = date.fromordinal(self._first + index)
         else:  # outside the table: step (rare — dates before or well after the loaded years)
             due, found = visit, 0
             while found < n:
                 due += timedelta(days=1)
                 found += self.is_workday(due)
-        return DueDate(due, self.provisional(visit + timedelta(days=1), due))
+        # the counted days run from the day after the visit (31 Dec → the next year) to due
+        first_year = visit.year + (visit.month == 12 and visit.day == 31)
+        return DueDate(due, self._provisional_years(first_year, due.year))
 
     def working_days_left(self, due: date, today: date) -> WorkingDaysLeft:
         """Working days after today up to and including `due` (0 on the due date itself when
@@ -158,5 +166,6 @@ class WorkdayCalendar:
         days = self._count(due.toordinal()) - self._count(today.toordinal())
         if due == today:
             return WorkingDaysLeft(0, False)
-        low, high = sorted((due, today))
-        return WorkingDaysLeft(days, self.provisional(low + timedelta(days=1), high))
+        low, high = (due, today) if due < today else (today, due)
+        first_year = low.year + (low.month == 12 and low.day == 31)  # counted from low + 1
+        return WorkingDaysLeft(days, self._provisional_years(first_year, high.year))
