@@ -39,7 +39,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import chain, compress, cycle, islice, pairwise, repeat
-from operator import add, eq, itemgetter, lt
+from operator import add, attrgetter, eq, itemgetter, lt
 from typing import Any
 
 from onevisit.errors import AppError
@@ -99,7 +99,10 @@ def _keys(prefix: bytes, tails: Iterable[bytes]) -> list[bytes]:
 
 PARALLEL_MIN_SUBJECTS = 200_000  # select: population size from which keys are shared out
 PARALLEL_MIN_KEYS = 300_000  # match: own-pool key1 count from which they are shared out
-OWN_SHARE = 0.7  # the calling process's share of the keys, relative to a worker's
+# The calling process's share of the keys, relative to a worker's: it also prepares the
+# shares and merges the results (measured on 2 cores with benchmarks/draw.py).
+SELECT_OWN_SHARE = 0.5
+MATCH_OWN_SHARE = 0.85
 
 
 class DrawWorkerError(RuntimeError):
@@ -165,10 +168,10 @@ def _shared(function: Any, shares: list[tuple[Any, ...]]) -> list[Any]:
             future.cancel()
 
 
-def _runs(count: int) -> list[tuple[int, int]]:
+def _runs(count: int, own_share: float) -> list[tuple[int, int]]:
     """(start, end) of the non-empty runs of `count` items: equal ones for the workers, then
-    a smaller one for the calling process, which also prepares the shares and merges."""
-    weights = [1.0] * worker_count() + [OWN_SHARE]
+    one of `own_share` of theirs for the calling process."""
+    weights = [1.0] * worker_count() + [own_share]
     total, bounds, done = sum(weights), [0], 0.0
     for weight in weights:
         done += weight
@@ -213,14 +216,20 @@ def _ranking_share(
         keys = list(map(_DIGEST, map(_SHA256, messages)))
         rows = list(zip(*[iter(keys)] * m, strict=True))  # a subject's keys, in pool order
         code = _position_code(m)
-        if depth == 1:
-            rankings.append([array(code, map(tuple.index, rows, map(min, rows)))])
-            continue
-        ranked = list(map(sorted, rows))
-        rankings.append(
-            [array(code, map(tuple.index, rows, map(itemgetter(j), ranked))) for j in range(depth)]
-        )
+        rankings.append([array(code, map(tuple.index, rows, j)) for j in _lowest(rows, depth)])
     return rankings
+
+
+def _lowest(rows: list[tuple[bytes, ...]], depth: int) -> list[list[bytes]]:
+    """Column j: the j-th lowest key of every row, for j < depth (≤ the length of the rows)."""
+    if depth > 2:
+        ranked = list(map(sorted, rows))
+        return [list(map(itemgetter(j), ranked)) for j in range(depth)]
+    lowest = [list(map(min, rows))]
+    if depth == 2:  # the lowest above the lowest: cheaper than sorting
+        above = map(filter, map(attrgetter("__lt__"), lowest[0]), rows)
+        lowest.append(list(map(min, above)))
+    return lowest
 
 
 def _position_code(size: int) -> str:
@@ -486,7 +495,7 @@ def _select_parallel(
     """`_select_serial` with the keys made in shares of consecutive ids, each share returning
     only its keys below the threshold. None (the serial path decides) for ids not listed in
     increasing order, or a stratum with fewer than k keys below the threshold."""
-    runs = _runs(len(sids))
+    runs = _runs(len(sids), SELECT_OWN_SHARE)
     if not all(sids[end - 1] < sids[end] for _, end in runs[:-1]):  # where shares meet
         return None
     shares = [
@@ -494,21 +503,22 @@ def _select_parallel(
         for start, end in runs
     ]
     results = _shared(_selection_share, shares)
-    below: dict[Any, list[tuple[bytes, str]]] = {stratum: [] for stratum in partial}
+    keyed: list[tuple[bytes, str]] = []  # (key, id) of every key below the threshold
+    labels: list[Any] = []  # and its stratum
     for (start, _), result in zip(runs, results, strict=True):
         if result is None:
             return None
         joined, positions = result
+        at = list(map(start.__add__, positions))
         keys = [joined[k : k + 32] for k in range(0, len(joined), 32)]
-        for key, at in zip(keys, map(start.__add__, positions), strict=True):
-            if column[at] in below:
-                below[column[at]].append((key, sids[at]))
+        keyed.extend(zip(keys, map(sids.__getitem__, at), strict=True))
+        labels.extend(map(column.__getitem__, at))
     chosen: list[tuple[bytes, str]] = []
     for stratum in whole:  # all of it: their keys here (a stratum taken whole is rarely large)
         members = list(compress(sids, map(eq, column, repeat(stratum))))
         chosen.extend(zip(_keys(prefix, map(str.encode, members)), members, strict=True))
     for stratum, (k, _) in partial.items():
-        some = below[stratum]
+        some = list(compress(keyed, map(eq, labels, repeat(stratum))))
         if len(some) < k:
             return None
         some.sort()
@@ -665,7 +675,7 @@ def _rank_ahead(pool: _Pool, subjects: list[str], departments: list[Department])
             )
             for source, depth in depths.items()
         ]
-        runs = _runs(len(subjects))
+        runs = _runs(len(subjects), MATCH_OWN_SHARE)
         shares = [
             (base, "\n".join(subjects[start:end]).encode("utf-8"), end - start, pools)
             for start, end in runs
@@ -732,12 +742,7 @@ def _groups_fast(
         )
         keys = list(map(_DIGEST, map(_SHA256, messages)))
         rows = list(zip(*[iter(keys)] * m, strict=True))  # a subject's keys, in pool order
-        if department.need == 1:
-            lowest = [list(map(min, rows))]
-        else:
-            ranked = list(map(sorted, rows))
-            lowest = [list(map(itemgetter(j), ranked)) for j in range(department.need)]
-        for j, keys_j in enumerate(lowest):
+        for j, keys_j in enumerate(_lowest(rows, department.need)):
             taken = list(map(tuple.index, rows, keys_j))
             columns.append(list(map(members.__getitem__, taken)))
             if position == 0 and j == 0:
