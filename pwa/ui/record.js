@@ -41,6 +41,10 @@ export default async function recordScreen({ root, params: [visitId], me, go }) 
     recordView(pkg, record),
     signedOff ? actsDone(pkg, state) : [signatureCard(visitId, hash, save, say), refusalCard(pkg, visitId, hash, save, say)],
     confirmCard({ state, me, hash, signedOff: confirmable, save, say, visitId }),
+    // The printable form (检查记录表) exists once an inspector confirmed the current record;
+    // the server rebuilds it from what has synced, so it answers 409 until that has.
+    state.confirmations.some((c) => !c.stale) ? h('a', { class: 'tile', id: 'record-pdf', target: '_blank', rel: 'noopener',
+      href: `/api/visits/${encodeURIComponent(visitId)}/record.pdf` }, t('record.pdf')) : null,
     h('a', { class: 'tile', href: `#/visit/${encodeURIComponent(visitId)}` }, t('matter.back')));
   return undefined;
 }
