@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from onevisit.field.model import MemberInfo, VisitInfo, VisitState
+from onevisit.field.model import Confirmation, MemberInfo, VisitInfo, VisitState
 from onevisit.field.record import short_code
 
 __all__ = [
@@ -142,7 +142,7 @@ def sheet_of(
     )
 
 
-def _confirmed(member: MemberInfo, confirmation: Any) -> Confirmed:
+def _confirmed(member: MemberInfo, confirmation: Confirmation | None) -> Confirmed:
     head = (member.name, member.inspector, member.department, member.is_leader)
     if confirmation is None:
         return Confirmed(*head)
