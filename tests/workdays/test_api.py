@@ -119,3 +119,20 @@ async def test_bad_files_are_reported_row_by_row_and_store_nothing(as_role):
 async def test_bad_queries_are_coded_4xx(as_role, path, status, code):
     caller = await as_role(Role.inspector)
     assert_error(await caller.client.get(path), status, code)
+
+
+async def test_the_routes_declare_their_roles(app):
+    """What /schema shows (openapi.document_access): reads for every role, import for admins."""
+    roles = {}
+    for route in app.routes:
+        if route.path.startswith("/api/calendar"):
+            for handler in route.route_handlers:
+                if handler.http_methods != {"OPTIONS"}:
+                    guards = handler.guards  # mine sit on the handlers, none on the controller
+                    roles[route.path] = sorted({r for g in guards for r in g.roles})
+    every = sorted(Role)
+    assert roles == {
+        "/api/calendar/{year:int}": every,
+        "/api/calendar/due": every,
+        "/api/calendar/import": ["admin"],
+    }
