@@ -55,7 +55,10 @@ def document_access(app: Litestar) -> None:
             if not isinstance(handler, HTTPRouteHandler) or handler.http_methods == {"OPTIONS"}:
                 continue
             guards = handler.resolve_guards()  # the handler's and its controller's
-            roles = sorted({r for g in guards for r in getattr(g, "roles", ())})
+            # litestar wraps each guard (AsyncCallable): the roles sit on the wrapped function
+            roles = sorted(
+                {r for g in guards for r in getattr(getattr(g, "func", g), "roles", ())}
+            )
             public = not guards
             who = "Public: no sign-in." if public else f"Roles: {', '.join(roles)}."
             handler.description = f"{handler.description or ''}\n\n{who}".strip()
