@@ -42,6 +42,8 @@ const task = later('./ui/task.js');
 const plans = later('./ui/plans.js');
 const plan = later('./ui/plans.js', 'plan');
 const dayplan = later('./ui/dayplan.js');
+const results = later('./ui/results.js');
+const result = later('./ui/results.js', 'result');
 
 // [pattern, screen, who may open it]; null = anyone, [] = any signed-in user.
 const ROUTES = [
@@ -59,6 +61,8 @@ const ROUTES = [
   [/^#\/plan\/([^/]+)$/, plan, STAFF],
   [/^#\/visits$/, visits, []],
   [/^#\/dayplan$/, dayplan, []],
+  [/^#\/results$/, results, []],
+  [/^#\/result\/(\d+)$/, result, []],
   [/^#\/visit\/([^/]+)$/, visit, []],
   [/^#\/visit\/([^/]+)\/matter\/([^/]+)$/, matter, []],
   [/^#\/visit\/([^/]+)\/record$/, record, []],

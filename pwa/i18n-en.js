@@ -33,6 +33,7 @@ export default {
   'tile.users': 'Users & enrolment',
   'tile.tasks': 'Inspection tasks',
   'tile.plans': 'Annual plans',
+  'tile.results': 'Results and publication',
   'kind.enterprise': 'Enterprise',
   'kind.individual': 'Individual business',
   'kind.cooperative': 'Farmer cooperative',

@@ -36,6 +36,7 @@ const zh = {
   'tile.users': '用户与注册码',
   'tile.tasks': '抽查任务',
   'tile.plans': '年度抽查计划',
+  'tile.results': '检查结果与公示',
   'kind.enterprise': '企业',
   'kind.individual': '个体工商户',
   'kind.cooperative': '农民专业合作社',

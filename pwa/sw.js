@@ -7,7 +7,7 @@
 // - /api/ is never answered from here: no caching of server answers, no fake responses —
 //   an offline request fails visibly and the page says so.
 
-const VERSION = 'v13';
+const VERSION = 'v15';
 const SHELL_CACHE = `onevisit-shell-${VERSION}`;
 const SHELL = [
   '/',
@@ -57,6 +57,7 @@ const ON_DEMAND = [
   '/ui/inspectors.js',
   '/ui/matters.js',
   '/ui/plans.js',
+  '/ui/results.js',
   '/ui/signin.js',
   '/ui/subjects.js',
   '/ui/task.js',

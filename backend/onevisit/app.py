@@ -101,7 +101,9 @@ def _area_routes() -> list[Any]:
     from onevisit.field.public_api import ROUTES as record_routes
     from onevisit.media.api import ROUTES as media_routes
     from onevisit.planning.api import ROUTES as draw_routes
+    from onevisit.results.api import ROUTES as result_routes
     from onevisit.sync.api import ROUTES as sync_routes
+    from onevisit.workdays.api import ROUTES as calendar_routes
 
     return [
         *auth_routes,
@@ -112,6 +114,8 @@ def _area_routes() -> list[Any]:
         *log_routes,
         *record_routes,
         *draw_routes,
+        *result_routes,
+        *calendar_routes,
     ]
 
 

@@ -283,6 +283,19 @@ CATALOGUE: dict[str, Problem] = {
     "draw.secret_mismatch": Problem(
         400, "公开的秘密值与其承诺不符", "The revealed secret does not match its commitment"
     ),
+    "result.unknown": Problem(404, "检查结果不存在或未公示", "Unknown or unpublished result"),
+    "result.invalid": Problem(400, "检查结果内容不正确", "The result is invalid"),
+    "result.state": Problem(
+        409, "检查结果当前状态不允许此操作", "The result's state does not allow this step"
+    ),
+    "result.not_reviewed": Problem(
+        409, "检查结果未经审核通过，不能公示", "A result is published only after its review"
+    ),
+    "result.withhold_unapproved": Problem(
+        400,
+        "不予公示须经部门负责人批准并说明理由",
+        "Withholding needs the approving leader's name and a reason",
+    ),
     "task.unknown": Problem(404, "检查任务不存在", "Unknown task"),
     "plan.unknown": Problem(404, "抽查计划不存在", "Unknown plan"),
     "plan.invalid": Problem(400, "抽查计划内容不正确", "The plan is invalid"),
@@ -302,6 +315,40 @@ CATALOGUE: dict[str, Problem] = {
     ),
     "swap.no_candidate": Problem(
         409, "没有符合条件的替换人员", "No eligible inspector can take this place"
+    ),
+    # --- the working-day calendar (workdays/, docs/calendar.md) ---
+    "calendar.bad_file": Problem(
+        400,
+        "工作日历文件无法读取（仅支持 UTF-8 或 GB18030 编码的 CSV，或 JSON）",
+        "Unreadable calendar file (CSV in UTF-8 or GB18030, or JSON)",
+    ),
+    "calendar.rows_invalid": Problem(
+        422, "工作日历文件中有错误行，未导入任何数据", "Some rows are invalid; nothing was imported"
+    ),
+    "calendar.date_invalid": Problem(
+        400, "日期须为 YYYY-MM-DD 格式的有效日期", "The date must be a valid YYYY-MM-DD date"
+    ),
+    "calendar.year_invalid": Problem(
+        400, "年份须在 2000 至 2099 之间", "The year must be between 2000 and 2099"
+    ),
+    "calendar.kind_invalid": Problem(
+        400,
+        "类型须为 holiday（工作日放假）或 workday（周末调休上班）",
+        "The kind must be holiday (a weekday off) or workday (a weekend day worked)",
+    ),
+    "calendar.name_invalid": Problem(
+        400, "名称须为 1 至 64 个字符（如“国庆节”）", "The name must be 1-64 characters"
+    ),
+    "calendar.workday_weekday": Problem(
+        400,
+        "调休上班日须为周六或周日（周一至周五本就上班）",
+        "A make-up working day must be a Saturday or Sunday (weekdays are worked anyway)",
+    ),
+    "calendar.duplicate_date": Problem(400, "同一日期出现多次", "The same date appears twice"),
+    "calendar.year_partial": Problem(
+        400,
+        "该年份的放假日少于 10 个工作日，不像完整的一年（文件须包含整年的全部安排）",
+        "Fewer than 10 weekday holidays: not a whole year (a file must cover whole years)",
     ),
 }
 

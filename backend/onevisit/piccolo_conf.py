@@ -13,5 +13,7 @@ APP_REGISTRY = AppRegistry(
         "onevisit.media.piccolo_app",
         "onevisit.planning.piccolo_app",
         "onevisit.evidence.piccolo_app",
+        "onevisit.results.piccolo_app",
+        "onevisit.workdays.piccolo_app",
     ]
 )

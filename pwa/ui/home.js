@@ -45,6 +45,7 @@ export default async function home({ root, me, go }) {
         h('dt', {}, t('home.device_key')), device)),
     h('nav', { class: 'tiles', 'aria-label': t('nav.sections') },
       me.inspector_code || !staff ? h('a', { class: 'tile', href: '#/visits', id: 'tile-visits' }, t('tile.visits')) : null,
+      h('a', { class: 'tile', href: '#/results', id: 'tile-results' }, t('tile.results')),
       staff ? STAFF_TILES.map(([href, key]) => h('a', { class: 'tile', href }, t(key))) : null),
     autoSyncSwitch(),
     rescueButton(me, status),

@@ -24,6 +24,8 @@ from onevisit.planning.draws import public_record
 from onevisit.planning.plans import plan_detail
 from onevisit.planning.tables import Task, Visit, VisitMember
 from onevisit.planning.visits import create_task
+from onevisit.results.reading import open_data, search_public
+from onevisit.results.tables import Result
 from onevisit.simulate.setup import ACTOR, INITIATOR, TASK_NAME
 from tests.fixtures import unique
 
@@ -75,6 +77,20 @@ async def test_demo_loads_then_changes_nothing():
     tasks = await Task.select(Task.id).where(demo_task)
     assert len(tasks) == 1
     assert await Visit.count().where(Visit.task == tasks[0]["id"]) == 3
+    # closed by their leaders: one result per matter each, the first visit's published (the
+    # public site shows them), the others awaiting review, none edited
+    demo_visits = Visit.select(Visit.id).where(Visit.task == tasks[0]["id"])
+    closed = (Visit.task == tasks[0]["id"]) & (Visit.status == "closed")
+    assert await Visit.count().where(closed) == 3
+    results = await Result.select(Result.state, Result.visit).where(
+        Result.visit.is_in([v["id"] for v in await demo_visits])
+    )
+    states = sorted({r["state"] for r in results})
+    assert states == ["pending_review", "published"] and len({r["visit"] for r in results}) == 3
+    public = [r for r in await open_data() if r["task"] == DEMO_TASK_CODE]
+    assert public and {r["version"] for r in public} == {1}
+    found = await search_public(public[0]["subject_name"])
+    assert public[0]["subject_id"] in [s["subject_id"] for s in found["subjects"]]
     # two open visits for the demo's own leader and inspectors, once only, each with the
     # group the demo enrols (`onevisit demo --enrol`) so a new user can do one on a phone
     assert first.visits_open == (0 if loaded_before else 2) and second.visits_open == 0

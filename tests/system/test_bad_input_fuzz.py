@@ -378,6 +378,11 @@ async def world(as_role, sign_in) -> World:
             "lines": [plan_line],
         },
         ("POST", "/api/plans/{plan:str}/versions"): {"reason": "调整", "lines": [plan_line]},
+        ("POST", "/api/results/{result:int}/return"): {"reason": "退回"},
+        ("POST", "/api/results/{result:int}/withhold"): {"reason": "立案", "approver": "张局长"},
+        ("POST", "/api/results/{result:int}/versions"): {
+            "result_code": "no_problem", "reason": "更正", "disposition": "none", "note": "",
+        },
         ("POST", "/api/tasks/{task:str}/assignments"): {
             "subject_id": subject, "members": [[codes[0], dep], [codes[1], dep]], "reason": "r",
         },
@@ -386,7 +391,7 @@ async def world(as_role, sign_in) -> World:
         "user_id": user.id, "token": "x", "device_id": "ab" * 32, "code": codes[1],
         "subject_id": subject, "kind": "subjects", "name": "subjects.csv",
         "upload_id": upload, "sha256": HEX64, "visit_id": visit, "task": task_code,
-        "plan": plan_code,
+        "plan": plan_code, "year": "2026", "result": "1", "subject": subject,
     }  # fmt: skip
     return World(admin.client, inspector, phone, matter, subject, visit, paths, bodies)
 
@@ -405,6 +410,8 @@ async def call(world: World, findings: Findings, method: str, path: str, **kw: A
         kw.pop("body", None)
         kw["content"] = b"x"
         kw["headers"] = {"Upload-Offset": kw.pop("offset", "0").encode()}
+    elif path == "/api/calendar/import":  # multipart: no file at all (files: test below)
+        kw.pop("body", None)
     elif method in ("POST", "PUT") and "body" not in kw:
         body = world.bodies.get((method, path))
         if isinstance(body, dict):  # a body naming the path's key names the same one
@@ -493,6 +500,11 @@ async def test_malformed_bodies(app, world):
             world, findings, "POST", path, path_values={"kind": kind},
             filename="\x00../../x.csv", what=f"{path} [{kind}] <filename with NUL>",
         )  # fmt: skip
+    for content in (b"\x00" * 10, b"date\n\x00\n", "日期\n１２３\n".encode(), b"[{", b"PK\x03\x04"):
+        r = await world.admin.post(
+            "/api/calendar/import", files={"file": ("\x00../../x.csv", content, "text/csv")}
+        )
+        findings.check(r, f"/api/calendar/import <{short(content)}>")
     for offset in ("-1", "99999999999999999999999", "１", "\x00", ""):
         path = "/api/media/uploads/{upload_id:str}"
         await call(

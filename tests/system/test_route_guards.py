@@ -31,6 +31,10 @@ PUBLIC_OUTSIDE_API = {
     "/public/tasks/{task:str}/draw.json": "a draw record, for anyone to recompute (DRAW.md)",
     "/public/plans": "the published annual plans (002:12-13)",
     "/public/plans/{plan:str}": "a published plan with every version and its reason",
+    "/public/results": "search of published results (一公开, 002:20(三))",
+    "/public/subjects/{subject:str}": "a subject's published results and their corrections",
+    "/public/results.json": "open data: every published result",
+    "/public/results.csv": "open data: every published result",
 }
 NOT_API = ("/", "/{file_path:path}", "/schema")  # the PWA's files, the OpenAPI document
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from onevisit.auth.roles import Caller, Role
 from onevisit.auth.tables import User
 from onevisit.auth.users import create_user
 from onevisit.demo.dataset import DemoDataset, build_demo_dataset
 from onevisit.directory.seed import load_directory
+from onevisit.field.team import close_visit
+from onevisit.planning.tables import Visit, VisitMember
+from onevisit.results.review import approve, intake_closed_visits, publish
+from onevisit.results.tables import Result
 
 __all__ = ["DEMO_TASK_CODE", "DemoSummary", "load_demo"]
 
@@ -234,4 +239,39 @@ async def _completed_visits() -> int:
             await Task.update({Task.code: f"DEMO-FAILED-{now_ms()}"}).where(Task.id == plan.task)
     if not report.ok:
         raise RuntimeError("the demo's simulated visits failed:\n" + report.text())
+    await _close_and_publish(plan.task)
     return len(report.checks)
+
+
+async def _close_and_publish(task_id: int) -> None:
+    """Each completed visit closed by its leader, as on the phone; the results of the first
+    reviewed and published by its departments, so the public site shows them; the others wait
+    for review (检查结果与公示) with their 20-working-day clock."""
+    visits = await Visit.select(Visit.id).where(Visit.task == task_id).order_by(Visit.batch_order)
+    for v in visits:
+        leader = (
+            await VisitMember.select(VisitMember.inspector)
+            .where(
+                (VisitMember.visit == v["id"]) & (VisitMember.is_leader == True)  # noqa: E712
+            )
+            .first()
+        )
+        user = (
+            await User.select(User.id, User.name)
+            .where(User.inspector == leader["inspector"])
+            .first()
+        )
+        await close_visit(visit_id=str(v["id"]), caller=_caller(str(user["id"]), user["name"],
+                                                                 Role.leader))  # fmt: skip
+    await intake_closed_visits()
+    if not visits:
+        return
+    desk = _caller(DEMO_ACTOR, "演示公示", Role.admin)
+    for r in await Result.select(Result.id).where(Result.visit == visits[0]["id"]):
+        await approve(caller=desk, result_id=r["id"])
+        await publish(caller=desk, result_id=r["id"])
+
+
+def _caller(user_id: str, name: str, role: Role) -> Caller:
+    return Caller(user_id=user_id, name=name, role=role, department=None, inspector_code=None,
+                  session_id=0, csrf_token="", session_method="cli")  # fmt: skip

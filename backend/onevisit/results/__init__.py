@@ -1,0 +1,1 @@
+"""Results of closed visits: review, the 20-working-day clock, publication (一公开)."""
