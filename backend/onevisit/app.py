@@ -100,6 +100,7 @@ def _area_routes() -> list[Any]:
     from onevisit.field.api import ROUTES as visit_routes
     from onevisit.field.public_api import ROUTES as record_routes
     from onevisit.media.api import ROUTES as media_routes
+    from onevisit.pdf.api import ROUTES as pdf_routes
     from onevisit.planning.api import ROUTES as draw_routes
     from onevisit.results.api import ROUTES as result_routes
     from onevisit.sync.api import ROUTES as sync_routes
@@ -111,6 +112,7 @@ def _area_routes() -> list[Any]:
         *media_routes,
         *sync_routes,
         *visit_routes,
+        *pdf_routes,
         *log_routes,
         *record_routes,
         *draw_routes,

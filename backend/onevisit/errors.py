@@ -240,6 +240,17 @@ CATALOGUE: dict[str, Problem] = {
         "检查记录已变化，请刷新后再结束",
         "The record changed since you looked; reload before closing",
     ),
+    # --- the inspection record as PDF (pdf/, docs/pdf.md) ---
+    "pdf.no_record": Problem(
+        409,
+        "该检查尚无检查人员确认的当前检查记录，不能生成检查记录表",
+        "No inspector has confirmed the visit's current record yet: no PDF",
+    ),
+    "pdf.font_missing": Problem(
+        503,
+        "服务器缺少中文字体，暂时无法生成检查记录表",
+        "No CJK font on the server (install fonts-wqy-microhei or set ONEVISIT_CJK_FONT)",
+    ),
     # --- the draw (planning/draw.py, DRAW.md) ---
     "draw.invalid": Problem(
         400, "抽取参数或抽取记录不正确", "The draw's inputs or record are invalid"
