@@ -149,6 +149,7 @@ export default {
   'record.members': "Inspectors",
   'record.checkins': "Arrivals",
   'record.none': "none",
+  'record.pdf': "Print the inspection record (PDF)",
   'sign.title': "Subject's signature",
   'sign.compare': "The subject checks the record code {code}, then signs.",
   'sign.name': "Signer's name",

@@ -152,6 +152,7 @@ const zh = {
   'record.members': "检查人员",
   'record.checkins': "到场",
   'record.none': "无",
+  'record.pdf': "打印检查记录 (PDF)",
   'sign.title': "被检查对象签字",
   'sign.compare': "请被检查对象核对记录核对码 {code} 后签字。",
   'sign.name': "签字人姓名",
