@@ -4,6 +4,7 @@ must never reach a public page)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from onevisit.planning.tables import Visit
 from tests.sync.conftest import Inspecting, JointVisit, joint_visit  # noqa: F401  (the fixture)
 from tests.sync.test_sync import checkin, item
 
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 PRIVATE_NOTE = "责令七日内整改，负责人电话13800138000"
 

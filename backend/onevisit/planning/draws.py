@@ -23,7 +23,7 @@ import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 
@@ -44,6 +44,8 @@ from onevisit.evidence.tables import Event
 from onevisit.planning import draw as spec
 from onevisit.planning.tables import Draw, DrawSwap, Task, TaskMatter, Visit, VisitMember
 from onevisit.planning.tasks import may_draw, names_nothing
+from onevisit.results.credit import latest_inspections, linked, risk_levels
+from onevisit.results.review import intake_closed_visits
 
 __all__ = [
     "DEFAULT_REVEAL_HOURS",
@@ -211,20 +213,28 @@ def in_scope(row: Mapping[str, Any], scope: Mapping[str, Any]) -> bool:
     return "tags" not in scope or bool(set(scope["tags"]) & set(row["tags"] or []))
 
 
+class Population(NamedTuple):
+    rows: list[list[str]]  # eligible [subject_id, stratum], sorted
+    revision: int  # the directory revision it is from
+    excluded: int  # subjects left out by the exclusion rules
+    risk_raised: int  # subjects whose class the results or the directory's lists raised
+
+
 async def _population(
     today: dt.date,
     has_key_matter: bool,
     trigger: Mapping[str, Any] | None = None,
     kinds: Sequence[str] = (),
-) -> tuple[list[list[str]], int, int]:
-    """(eligible [subject_id, stratum] sorted, directory revision, how many were excluded).
+) -> Population:
+    """The eligible population of a draw and how it was formed.
     Only subjects of the kinds the lead matter applies to (when it names any) are drawable:
     a food-business check does not visit a product. A triggered task draws among the
     subjects its trigger names, or its directional scope, and the once-a-year exclusions do
     not apply to it (DOMAIN.md step 3)."""
     query = Subject.select(
         Subject.subject_id, Subject.credit_class, Subject.last_inspected, Subject.kind,
-        Subject.region_code, Subject.industry_code, Subject.tags,
+        Subject.region_code, Subject.industry_code, Subject.tags, Subject.abnormal,
+        Subject.serious_violation,
     ).output(load_json=True)  # fmt: skip
     if trigger is not None and "subjects" in trigger:
         query = query.where(Subject.subject_id.is_in(trigger["subjects"]))
@@ -243,13 +253,20 @@ async def _population(
         .order_by(DirectoryRevision.id, ascending=False)
         .limit(1)
     )
+    # credit linkage (002:24): published problems and the directory's lists raise the class,
+    # inspections here count as inspections (results/credit.py)
+    levels, inspections = await risk_levels(today), await latest_inspections()
+    subjects = [(r["subject_id"], *linked(r, levels, inspections)) for r in rows]
     population = sorted(
-        [r["subject_id"], stratum_of(r["credit_class"], r["last_inspected"], today)]
-        for r in rows
-        if trigger is not None
-        or eligible(r["credit_class"], r["last_inspected"], today, has_key_matter)
+        [sid, stratum_of(risk, last, today)]
+        for sid, risk, last in subjects
+        if trigger is not None or eligible(risk, last, today, has_key_matter)
     )
-    return population, revision[0]["id"] if revision else 0, len(rows) - len(population)
+    raised = sum(1 for (_, risk, _), r in zip(subjects, rows, strict=True)
+                 if risk != r["credit_class"])  # fmt: skip
+    return Population(
+        population, revision[0]["id"] if revision else 0, len(rows) - len(population), raised
+    )
 
 
 async def _pool(
@@ -285,6 +302,7 @@ async def commit_draw(
     may run without them and no later secret is taken."""
     if reveal_hours is None:
         reveal_hours = DEFAULT_REVEAL_HOURS
+    await intake_closed_visits()  # every closed visit's results count for the credit linkage
     if (
         isinstance(reveal_hours, bool)
         or not isinstance(reveal_hours, int)
@@ -303,7 +321,7 @@ async def commit_draw(
         departments = await _departments(task, needs or {})
         caps = await _general_caps(task["id"])
         kinds = await _lead_kinds(task["id"])
-        population, revision, excluded = await _population(
+        population, revision, excluded, raised = await _population(
             today or dt.date.today(), has_key_matter=caps is None, trigger=task["trigger"],
             kinds=kinds,
         )  # fmt: skip
@@ -359,6 +377,7 @@ async def commit_draw(
                 "snapshot_hash": inputs["snapshot_hash"],
                 "population": len(population),
                 "excluded": excluded,
+                "risk_raised": raised,
                 "subject_kinds": kinds,
                 "directory_revision": revision,
                 "trigger": _trigger_summary(task["trigger"]),
@@ -388,6 +407,7 @@ async def commit_draw(
         "status": COMMITTED,
         "log": logged,
         "excluded": excluded,
+        "risk_raised": raised,
         "reveal_by": reveal_by and reveal_by.isoformat(timespec="seconds"),
         **_summary(inputs),
     }
