@@ -51,6 +51,7 @@ const ON_DEMAND = [
   '/drawcheck.js',
   '/i18n-desk.js',
   '/i18n-en.js',
+  '/publicdraw.js',
   '/ui/dayplan.js',
   '/ui/enrol.js',
   '/ui/import.js',

@@ -40,6 +40,8 @@ from tests.browser.helpers import (
 )
 from tests.browser.test_accessibility import Audit, _lang
 from tests.fixtures import unique
+from tests.planning.test_draws import ALL_STRATA
+from tests.planning.test_draws import _scene as api_scene
 
 pytestmark = pytest.mark.browser
 
@@ -491,3 +493,20 @@ async def test_a_task_runs_a_plan_line_and_shows_it(page_with_authenticator):
     info = (await page_fetch(page, f"/api/tasks/{code}"))["body"]
     assert info["plan"] == {"code": plan, "line": 1}
     assert not tab.page_errors
+
+
+async def test_the_public_task_page_recomputes_its_draw_in_the_browser(
+    make_tab, make_department, as_role
+):
+    """/public/tasks/<id>: no sign-in; 在本浏览器中复算 fetches draw.json and recomputes it
+    with drawcheck.js (not the server's Python); the hash shown is the record's."""
+    _, _, task, coordinator = await api_scene(make_department, as_role)
+    c = coordinator.client
+    assert (await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA})).status_code == 201
+    assert (await c.post(f"/api/tasks/{task}/draw/run", json={})).status_code == 200
+    tab = await make_tab()
+    await tab.page.goto(f"{tab.base}/public/tasks/{task}")
+    await expect(tab.page.locator("h1")).to_contain_text("联合抽查任务")
+    await tab.page.click("#draw-check")
+    await expect(tab.page.locator("#draw-check-result")).to_contain_text("复算一致")
+    await expect(tab.page.locator("#draw-check-result")).to_contain_text("3 户抽取对象")

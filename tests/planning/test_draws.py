@@ -16,6 +16,7 @@ import httpx
 from onevisit.auth.roles import Role
 from onevisit.auth.users import create_user
 from onevisit.directory.tables import Department, DepartmentPartner, Inspector
+from onevisit.evidence.jcs import canonical
 from onevisit.evidence.tables import Event
 from onevisit.evidence.verify import verify_all
 from onevisit.planning import draw as spec
@@ -519,3 +520,30 @@ async def test_commitments_and_beacons_that_could_be_gamed_are_refused(make_depa
     # once a secret is out, a beacon could be chosen to suit: refused
     r = await c.post(f"/api/tasks/{task}/draw/beacon", json={"beacon": "drand 99"})
     assert_error(r, 400, "draw.invalid")
+
+
+async def test_a_drawn_task_has_a_public_page_and_an_undrawn_one_none(
+    make_department, as_role, client
+):
+    deps, _, task, coordinator = await _scene(make_department, as_role)
+    c = coordinator.client
+    json_accept = {"Accept": "application/json"}
+    assert (await c.post(f"/api/tasks/{task}/draw", json={"strata": ALL_STRATA})).status_code == 201
+    r = await client.get(f"/public/tasks/{task}", headers=json_accept)
+    assert_error(r, 404, "draw.not_published")  # committed is not drawn
+    assert (await c.post(f"/api/tasks/{task}/draw/run", json={})).status_code == 200
+    page = (await client.get(f"/public/tasks/{task}", headers=json_accept)).json()
+    record = (await client.get(f"/public/tasks/{task}/draw.json")).json()
+    assert page["id"] == task and page["initiator"] == deps[0]
+    assert [m["department"] for m in page["matters"]] == deps  # lead matter first
+    draw = page["draw"]
+    assert draw["record_url"] == f"/public/tasks/{task}/draw.json"
+    assert (draw["seed"], draw["snapshot_hash"]) == (record["seed"], record["snapshot_hash"])
+    assert draw["drawn"] == len(record["subjects"]) and draw["population"] == 3
+    assert draw["record_hash"] == hashlib.sha256(canonical(record)).hexdigest()
+    html = await client.get(f"/public/tasks/{task}")
+    assert html.status_code == 200 and draw["record_hash"] in html.text
+    assert "/publicdraw.js" in html.text  # the in-browser check (tests/browser)
+    listing = await client.get("/public/tasks")
+    assert f"href='/public/tasks/{task}'" in listing.text
+    assert_error(await client.get("/public/tasks/NOPE-0", headers=json_accept), 404, "task.unknown")

@@ -29,6 +29,7 @@ PUBLIC_OUTSIDE_API = {
     "/c/{token:str}": "an inspector's 亮证 check: the sealed token is the credential",
     "/public/tasks": "the published draws (DRAW.md)",
     "/public/tasks/{task:str}/draw.json": "a draw record, for anyone to recompute (DRAW.md)",
+    "/public/tasks/{task:str}": "a drawn task's page: matters, plan line, draw, its check",
     "/public/plans": "the published annual plans (002:12-13)",
     "/public/plans/{plan:str}": "a published plan with every version and its reason",
     "/public/results": "search of published results (一公开, 002:20(三))",

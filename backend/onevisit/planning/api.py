@@ -25,6 +25,7 @@ from onevisit.planning.draws import (
     commit_draw,
     draw_status,
     public_record,
+    public_task,
     public_tasks,
     reveal,
     run_draw,
@@ -454,9 +455,69 @@ async def get_public_record(task: FromPath[str]) -> Response:
     return Response(record, media_type=JSON, headers={"Cache-Control": "no-cache"})
 
 
+@get(
+    "/public/tasks/{task:str}",
+    tags=["draw"],
+    opt=PUBLIC,
+    summary="A drawn task: matters, plan line, the draw and its check (HTML; JSON with Accept)",
+)
+async def get_public_task(request: Request, task: FromPath[str]) -> Response:
+    data = await public_task(task)
+    headers = {"Cache-Control": "no-cache", "Vary": "Accept"}
+    if _wants_json(request):
+        return Response(data, media_type=JSON, headers=headers)
+    return Response(_task_page(data), media_type=HTML, headers=headers)
+
+
+def _task_page(task: dict[str, Any]) -> str:
+    d = task["draw"]
+    matters = "".join(
+        f"<li>{_e(m['name'])} <span class='en'>{_e(m['code'])}</span> · {_e(m['department_name'])}"
+        "</li>"
+        for m in task["matters"]
+    )
+    plan = (
+        f"<p>执行年度计划 <a href='{_e(task['plan']['url'])}'>{_e(task['plan']['code'])}</a>"
+        f" 第 {_e(task['plan']['line'])} 项</p>"
+        if task["plan"]
+        else ""
+    )
+    parties = "".join(
+        f"<li>{_e('本系统' if p['name'] == 'server' else p['name'])}："
+        f"<span class='hash'>{_e(p['commit'])}</span>"
+        + ("" if p["revealed"] else "（未揭示，以 32 个零字节代替）")
+        + "</li>"
+        for p in d["parties"]
+    )
+    kind = "双随机抽查" if task["kind"] != "triggered" else f"触发式检查（{_e(task['trigger'])}）"
+    return _document(
+        task["name"],
+        f"<h1>{_e(task['name'])} <span class='en'>{_e(task['id'])}</span></h1>"
+        f"<p>{kind} · 发起部门 {_e(task['initiator_name'])}</p>{plan}"
+        f"<section><h2>抽查事项 <span class='en'>Matters</span></h2><ol>{matters}</ol></section>"
+        "<section><h2>抽取 <span class='en'>The draw</span></h2>"
+        f"<p>抽取时间 {_e(d['drawn_at'] or '')} · 可抽取对象 {_e(d['population'])} 户 · "
+        f"抽中 {_e(d['drawn'])} 户 · 人员调换 {_e(d['swaps'])} 次</p>"
+        f"<p>名录快照哈希 <span class='hash'>{_e(d['snapshot_hash'])}</span></p>"
+        f"<p>各方承诺</p><ul>{parties}</ul>"
+        f"<p>公开信标 {_e(d['beacon'] or '（无）')}</p>"
+        f"<p>随机种子 <span class='hash'>{_e(d['seed'])}</span></p>"
+        f"<p>抽取记录 <a id='draw-record' href='{_e(d['record_url'])}'>{_e(d['record_url'])}</a>"
+        f"<br>记录哈希 <span class='hash' id='draw-hash'>{_e(d['record_hash'])}</span></p>"
+        "</section>"
+        "<section><h2>复核 <span class='en'>Check it</span></h2>"
+        "<p><button type='button' id='draw-check' hidden>在本浏览器中复算</button></p>"
+        "<p id='draw-check-result' role='status' aria-live='polite'></p>"
+        "<p class='muted'>或下载抽取记录后运行 <code>onevisit draw verify draw.json</code>，"
+        "或按 DRAW.md 自行实现复算。<span class='en'>Anyone can recompute it: DRAW.md.</span>"
+        "</p></section><script type='module' src='/publicdraw.js'></script>",
+    )
+
+
 def _tasks_page(tasks: list[dict[str, Any]]) -> str:
     rows = "".join(
-        f"<section><h2>{_e(t['name'])} <span class='en'>{_e(t['id'])}</span></h2>"
+        f"<section><h2><a href='/public/tasks/{_e(t['id'])}'>{_e(t['name'])}</a> "
+        f"<span class='en'>{_e(t['id'])}</span></h2>"
         f"<p>发起部门 {_e(t['initiator_name'])} · 抽取时间 {_e(t['drawn_at'] or '')}"
         "</p>"
         f"<p>抽取记录 <a href='{_e(t['draw'])}'>{_e(t['draw'])}</a><br>"
@@ -484,6 +545,7 @@ ROUTES = [
     post_swap,
     post_assignment,
     list_public_tasks,
+    get_public_task,
     get_public_record,
     post_day_plan,
     get_plans,

@@ -55,6 +55,7 @@ __all__ = [
     "draw_status",
     "eligible",
     "public_record",
+    "public_task",
     "public_tasks",
     "reveal",
     "run_draw",
@@ -942,6 +943,49 @@ async def public_record(task_code: str) -> dict[str, Any]:
     if row is None or row["status"] != DRAWN:
         raise AppError("draw.not_published", task_code)
     return row["record"]
+
+
+async def public_task(task_code: str) -> dict[str, Any]:
+    """A drawn task for its public page: what it checks, the plan line it runs, and its draw —
+    commitments, beacon, seed, counts and the record's URL and hash (the record itself is at
+    draw.json). Triggers by kind only: a complaint's reference is not the public's business."""
+    async with read_transaction():
+        task = await _task(task_code)
+        row = await _draw_row(task["id"])
+        if row is None or row["status"] != DRAWN:
+            raise AppError("draw.not_published", task_code)
+        extra = (
+            await Task.select(Task.initiator.name, Task.plan_code, Task.plan_line)
+            .where(Task.id == task["id"])
+            .first()
+        )
+        matters = await TaskMatter.select(
+            TaskMatter.matter.code, TaskMatter.matter.name, TaskMatter.matter.department.code,
+            TaskMatter.matter.department.name,
+        ).where(TaskMatter.task == task["id"]).order_by(TaskMatter.position)  # fmt: skip
+    record = row["record"]
+    plan = None
+    if extra["plan_code"]:
+        plan = {"code": extra["plan_code"], "line": extra["plan_line"],
+                "url": f"/public/plans/{extra['plan_code']}"}  # fmt: skip
+    return {
+        "id": task_code, "name": task["name"], "kind": task["kind"],
+        "trigger": (task["trigger"] or {}).get("kind"),
+        "initiator": task["initiator"], "initiator_name": extra["initiator.name"],
+        "matters": [{"code": m["matter.code"], "name": m["matter.name"],
+                     "department": m["matter.department.code"],
+                     "department_name": m["matter.department.name"]} for m in matters],
+        "plan": plan,
+        "draw": {
+            "drawn_at": row["drawn_at"].isoformat() if row["drawn_at"] else None,
+            "record_hash": row["record_hash"], "record_url": f"/public/tasks/{task_code}/draw.json",
+            "snapshot_hash": record["snapshot_hash"], "population": len(record["population"]),
+            "drawn": len(record["subjects"]), "seed": record["seed"], "beacon": record["beacon"],
+            "parties": [{"name": p["name"], "commit": p["commit"],
+                         "revealed": p.get("revealed", True)} for p in record["parties"]],
+            "swaps": len(record["swaps"]),
+        },
+    }  # fmt: skip
 
 
 # --- triggered tasks: direct assignment ----------------------------------------------------

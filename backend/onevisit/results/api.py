@@ -210,7 +210,7 @@ def _subject_page(data: dict[str, Any]) -> str:
             + f"</p><p>检查日期 {_e(r['inspected_on'])} · 公示日期 {_e(r['published_at'][:10])}"
             f" · 任务 {_e(r['task'])} · 部门 {_e(r['department'])}</p>{history}"
             f"<p><a href='{_e(r['verify'])}'>核验检查记录</a> · "
-            f"<a href='/public/tasks/{_e(r['task'])}/draw.json'>抽取记录</a></p></section>"
+            f"<a href='/public/tasks/{_e(r['task'])}'>抽查任务与抽取记录</a></p></section>"
         )
     return _document(
         data["subject_name"],
