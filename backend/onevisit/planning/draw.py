@@ -102,7 +102,7 @@ PARALLEL_MIN_KEYS = 300_000  # match: own-pool key1 count from which they are sh
 # The calling process's share of the keys, relative to a worker's: it also prepares the
 # shares and merges the results (measured on 2 cores with benchmarks/draw.py).
 SELECT_OWN_SHARE = 0.5
-MATCH_OWN_SHARE = 0.85
+MATCH_OWN_SHARE = 0.9
 
 
 class DrawWorkerError(RuntimeError):
@@ -182,16 +182,18 @@ def _runs(count: int, own_share: float) -> list[tuple[int, int]]:
 def _selection_share(
     prefix: bytes, ids: bytes, count: int, threshold: bytes
 ) -> tuple[bytes, array[int]] | None:
-    """Of `count` ids joined by newlines: the selection keys below `threshold`, joined, and
-    their positions. None unless the ids are non-empty and increasing (so distinct)."""
+    """Of `count` ids joined by newlines: the selection keys below `threshold` in increasing
+    order, joined, and their positions. None unless the ids are non-empty and increasing (so
+    distinct)."""
     encoded = ids.split(b"\n")
     if len(encoded) != count or not encoded[0]:
         return None
     if not all(map(lt, encoded, islice(encoded, 1, None))):
         return None
     keys = _keys(prefix, encoded)
-    positions = array("I", compress(range(count), map(threshold.__gt__, keys)))
-    return b"".join(map(keys.__getitem__, positions)), positions
+    positions = list(compress(range(count), map(threshold.__gt__, keys)))
+    positions.sort(key=keys.__getitem__)
+    return b"".join(map(keys.__getitem__, positions)), array("I", positions)
 
 
 def _ranking_share(
@@ -503,26 +505,28 @@ def _select_parallel(
         for start, end in runs
     ]
     results = _shared(_selection_share, shares)
-    keyed: list[tuple[bytes, str]] = []  # (key, id) of every key below the threshold
-    labels: list[Any] = []  # and its stratum
-    for (start, _), result in zip(runs, results, strict=True):
-        if result is None:
+    if None in results:
+        return None
+    keys: list[bytes] = []  # every key below the threshold, in increasing order
+    at: list[int] = []  # and its place in the population
+    for (start, _), (joined, positions) in zip(runs, results, strict=True):
+        keys += [joined[k : k + 32] for k in range(0, len(joined), 32)]
+        at += map(start.__add__, positions)
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # a merge of sorted runs
+    labels = list(map(column.__getitem__, map(at.__getitem__, order)))
+    taken: list[int] = []  # in `order`: the first k of each stratum
+    for stratum, (k, _) in partial.items():
+        first = list(islice(compress(range(len(order)), map(eq, labels, repeat(stratum))), k))
+        if len(first) < k:
             return None
-        joined, positions = result
-        at = list(map(start.__add__, positions))
-        keys = [joined[k : k + 32] for k in range(0, len(joined), 32)]
-        keyed.extend(zip(keys, map(sids.__getitem__, at), strict=True))
-        labels.extend(map(column.__getitem__, at))
-    chosen: list[tuple[bytes, str]] = []
+        taken += first
+    taken.sort()
+    picks = list(map(order.__getitem__, taken))
+    chosen_ids = map(sids.__getitem__, map(at.__getitem__, picks))
+    chosen = list(zip(map(keys.__getitem__, picks), chosen_ids, strict=True))
     for stratum in whole:  # all of it: their keys here (a stratum taken whole is rarely large)
         members = list(compress(sids, map(eq, column, repeat(stratum))))
         chosen.extend(zip(_keys(prefix, map(str.encode, members)), members, strict=True))
-    for stratum, (k, _) in partial.items():
-        some = list(compress(keyed, map(eq, labels, repeat(stratum))))
-        if len(some) < k:
-            return None
-        some.sort()
-        chosen.extend(islice(some, k))
     return chosen
 
 
