@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import hashlib
 import json
 import sqlite3
@@ -192,9 +193,17 @@ async def test_signed_record_json_verifies_with_the_projects_verifiers(world, cl
     data = r.json()
     assert set(data) == {
         "record_hash", "short_code", "current", "record", "confirmations", "signature",
-        "refusal", "entries", "checkpoint",
+        "refusal", "entries", "checkpoint", "retention",
     }  # fmt: skip
     assert data["record_hash"] == world.a and data["short_code"] == world.a[:8]
+    # the archive keeps it at least two years after its last act (002:25), never deletable
+    kept = data["retention"]
+    assert kept["min_years"] == 2 and kept["deletable"] is False
+    last = max(c["at"] for c in data["confirmations"]) if data["confirmations"] else 0
+    last_day = dt.datetime.fromtimestamp(last / 1000, dt.timezone(dt.timedelta(hours=8))).date()
+    assert dt.date.fromisoformat(kept["kept_until"]) >= last_day.replace(year=last_day.year + 2)
+    page = await client.get(f"/verify/record/{world.a}")
+    assert f"至少至 {kept['kept_until']}" in page.text
     assert data["current"] is False  # a note came after the signature
     # The record is the document as hashed: anyone recomputes its hash (JCS, SHA-256).
     assert hashlib.sha256(canonical_evidence(data["record"])).hexdigest() == world.a

@@ -25,6 +25,7 @@ phone, id number or role); and of each event only its log entry (hash, signature
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,7 @@ from onevisit.field.record import build_record, short_code
 from onevisit.field.service import received_events, visit_info
 from onevisit.planning.visits import is_visit_id
 
-__all__ = ["METHODS", "public_record"]
+__all__ = ["METHODS", "RETENTION_YEARS", "public_record", "retention"]
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 # record_confirmed `method` → how the public page names it (EVIDENCE.md §5: the record states
@@ -51,6 +52,8 @@ HEX64 = re.compile(r"[0-9a-f]{64}")
 METHODS = {"webauthn": "passkey", "device_pin": "device_pin"}
 SEARCH_BACK = 16  # states tried before each act naming the record (see _candidates)
 MAX_STATES = 64  # states tried in all: each costs a pass over the visit
+RETENTION_YEARS = 2  # archive files kept at least two years (002:25)
+BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +231,7 @@ async def public_record(record_hash: str) -> dict[str, Any]:
         "record_hash": record_hash,
         "short_code": short_code(record_hash),
         "current": found.current,
+        "retention": retention([r.event.at for r in [*found.behind, *found.acts]]),
         "record": found.record,
         **_acts(found, rows),
         "entries": entries,
@@ -237,6 +241,17 @@ async def public_record(record_hash: str) -> dict[str, Any]:
             "note": checkpoint.note,
         },
     }
+
+
+def retention(event_ms: list[int]) -> dict[str, Any]:
+    """How long the archive keeps the record (002:25: at least two years; the store is
+    append-only, so nothing is ever removed — the date is the earliest it could be)."""
+    last = dt.datetime.fromtimestamp(max(event_ms, default=0) / 1000, BEIJING).date()
+    try:
+        until = last.replace(year=last.year + RETENTION_YEARS)
+    except ValueError:  # 29 February
+        until = last.replace(year=last.year + RETENTION_YEARS, day=28)
+    return {"min_years": RETENTION_YEARS, "kept_until": until.isoformat(), "deletable": False}
 
 
 async def _log_indexes(hashes: list[str]) -> dict[str, int]:

@@ -168,6 +168,7 @@ def record_page(data: dict[str, Any]) -> str:
 
 
 def _head(data: dict[str, Any]) -> str:
+    kept = data["retention"]
     status = (
         '<p class="ok">这是该次检查记录的当前版本。</p>'
         if data["current"]
@@ -180,6 +181,9 @@ def _head(data: dict[str, Any]) -> str:
         f'<span class="short">{_e(data["short_code"])}</span></p>'
         f'<p>记录哈希 <span class="en">record hash (SHA-256)</span><br>'
         f'<span class="hash">{_e(data["record_hash"])}</span></p>{status}'
+        f'<p id="retention">存档：只增不改、不可删除，保存不少于 {_e(kept["min_years"])} 年'
+        f'（至少至 {_e(kept["kept_until"])}）<span class="en">Archived append-only, kept at '
+        f'least {_e(kept["min_years"])} years</span></p>'
     )
 
 

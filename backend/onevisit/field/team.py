@@ -41,10 +41,10 @@ __all__ = [
     "CLOSED",
     "CLOSE_EVENT",
     "Closure",
-    "closure_of",
     "Report",
     "assess",
     "close_visit",
+    "closure_of",
     "report_status",
     "team_view",
 ]
