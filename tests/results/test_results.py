@@ -272,3 +272,38 @@ async def test_the_clock_uses_the_holiday_calendar(migrated):
     tick = clock(calendar, row, dt.date(2026, 9, 28))
     # the visit day never counts; National Day's week off and its make-up Saturday do
     assert tick["due"] == "2026-10-29" and tick["provisional"] is False
+
+
+async def test_each_role_reaches_only_what_it_may(
+    closed_visit, as_role, client, make_user, sign_in
+):
+    """A matrix of who may read and review department A's unpublished result."""
+    c = closed_visit
+    dep_a, dep_b = c.deps
+    admin = await as_role(Role.admin)
+    coord_a = await as_role(Role.coordinator, department=dep_a)
+    coord_b = await as_role(Role.coordinator, department=dep_b)
+    outsider = await sign_in(await make_user(role=Role.inspector, department=dep_a))
+    a = (await _of(c, coord_a.client))[dep_a]
+    url = f"/api/results/{a['id']}"
+    read = {
+        admin.client: 200, coord_a.client: 200, c.leader.client: 200, c.second.client: 200,
+        coord_b.client: 403, c.member_b.client: 403, outsider: 403, client: 401,
+    }  # fmt: skip
+    for who, status in read.items():
+        assert (await who.get(url)).status_code == status
+    for who, code in (
+        (coord_b.client, "auth.department_forbidden"),
+        (c.leader.client, "auth.forbidden"),
+        (c.member_b.client, "auth.forbidden"),
+        (outsider, "auth.forbidden"),
+        (client, "auth.required"),
+    ):
+        r = await who.post(f"{url}/approve")
+        assert r.json()["code"] == code, (code, r.text)
+    # nobody edits a result in place: there is no such method, only new versions
+    for method in ("PUT", "PATCH", "DELETE"):
+        r = await admin.client.request(method, url, json={"result_code": "no_problem"})
+        assert r.status_code == 405, (method, r.status_code)
+    assert (await admin.client.post(f"{url}/approve")).status_code == 200  # admins review
+    assert (await Result.select(Result.state).where(Result.id == a["id"]))[0]["state"] == "approved"
