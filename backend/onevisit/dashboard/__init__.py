@@ -1,0 +1,1 @@
+"""The dashboard: plan coverage, completion and the results clock (docs/dashboard.md)."""
