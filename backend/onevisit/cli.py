@@ -196,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_calendar_parser(sub)
 
+    from onevisit.results.cli import add_results_parser  # `onevisit results …`
+
+    add_results_parser(sub)
+
     p = sub.add_parser(
         "verify", help="re-check every event, leaf, node, checkpoint, media file, confirmation"
     )

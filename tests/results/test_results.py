@@ -11,6 +11,7 @@ import io
 from onevisit.auth.roles import Role
 from onevisit.evidence.tables import Event
 from onevisit.evidence.verify import verify_all
+from onevisit.results.cli import run_due
 from onevisit.results.reading import clock
 from onevisit.results.tables import Result, ResultStep, ResultVersion
 from onevisit.workdays.calendar import WorkdayCalendar
@@ -307,3 +308,17 @@ async def test_each_role_reaches_only_what_it_may(
         assert r.status_code == 405, (method, r.status_code)
     assert (await admin.client.post(f"{url}/approve")).status_code == 200  # admins review
     assert (await Result.select(Result.state).where(Result.id == a["id"]))[0]["state"] == "approved"
+
+
+async def test_the_due_command_reminds_at_two_days_and_reports_overdue(closed_visit, capsys):
+    c = closed_visit
+    dep_a, _ = c.deps
+    calendar = await get_calendar()
+    due, _ = calendar.due_date(dt.datetime.now(BEIJING).date())
+    assert await run_due(department=dep_a, today=due) == 0  # due today: the 2-day reminder
+    out = capsys.readouterr().out
+    assert "2 个工作日内到期：1 条" in out and c.subject_name in out and "已超期" not in out
+    after = due + dt.timedelta(days=1)
+    assert await run_due(department=dep_a, today=after) == 1
+    out = capsys.readouterr().out
+    assert "已超期（计为未完成）：1 条" in out and f"期限 {due.isoformat()}" in out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["Caller", "Role"]
+__all__ = ["CLI_CALLER", "Caller", "Role"]
 
 
 class Role(StrEnum):
@@ -31,3 +31,10 @@ class Caller:
         return self.role is Role.admin or (
             department_code is not None and department_code == self.department
         )
+
+
+# Who the command line acts as: an admin of no department, named "cli" in every log entry.
+CLI_CALLER = Caller(
+    user_id="cli", name="命令行", role=Role.admin, department=None, inspector_code=None,
+    session_id=0, csrf_token="", session_method="cli",
+)  # fmt: skip

@@ -21,14 +21,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from onevisit.auth.roles import Caller, Role
+from onevisit.auth.roles import CLI_CALLER
 
 __all__ = ["add_draw_parser"]
-
-CLI_CALLER = Caller(
-    user_id="cli", name="命令行", role=Role.admin, department=None, inspector_code=None,
-    session_id=0, csrf_token="", session_method="cli",
-)  # fmt: skip
 
 
 def _pair(text: str) -> tuple[str, str]:

@@ -137,8 +137,10 @@ async def list_results(
     task: str | None = None,
     department: str | None = None,
     alert: str | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The results the caller may see, newest inspections first, each with its clock."""
+    """The results the caller may see, newest inspections first, each with its clock (as of
+    `today`, China's date unless given)."""
     for name, value in (("task", task), ("department", department), ("alert", alert)):
         if value is not None and (len(value) > 64 or "\x00" in value):
             raise AppError("result.invalid", f"{name} is at most 64 characters, no NUL")
@@ -151,7 +153,7 @@ async def list_results(
     ):
         raise AppError("auth.department_forbidden", department)
     await intake_closed_visits()
-    calendar, today = await get_calendar(), today_in_china()
+    calendar, today = await get_calendar(), today or today_in_china()
     async with read_transaction():
         query = Result.select().order_by(Result.inspected_on, ascending=False).limit(MAX_LIST)
         clause = await _visible_departments(caller)
