@@ -206,6 +206,21 @@ async def _continued(follows: Any, *, kind: str, result: Mapping[str, Any]) -> d
     return order
 
 
+async def _check_may_record(
+    caller: Caller, result: Mapping[str, Any], rule: rules.Step | None
+) -> None:
+    """The department's coordinators record every step; the visit's members serving the
+    department only the re-inspection (谁检查、谁复查); other inspectors nothing."""
+    if may_review(caller, result):
+        return
+    members_too = rule is not None and not rule.managers_only
+    if members_too and await may_enter(caller, result):
+        return
+    if members_too or caller.role in (Role.admin, Role.coordinator):
+        raise AppError("auth.department_forbidden", result["department"])
+    raise AppError("auth.forbidden", role=caller.role.value)
+
+
 async def record_step(
     *,
     caller: Caller,
@@ -219,16 +234,7 @@ async def record_step(
     async with write_transaction():
         row = await followup_row(followup_id)
         result = await result_row(row["result"])
-        rule = rules.STEPS.get(step)
-        if not may_review(caller, result):
-            if rule is not None and not rule.managers_only and await may_enter(caller, result):
-                pass  # a member of the visit serving the department re-inspects
-            elif caller.role in (Role.admin, Role.coordinator) or (
-                rule is not None and not rule.managers_only
-            ):
-                raise AppError("auth.department_forbidden", result["department"])
-            else:
-                raise AppError("auth.forbidden", role=caller.role.value)
+        await _check_may_record(caller, result, rules.STEPS.get(step))
         rule, state = rules.step_for(
             kind=row["kind"], state=row["state"], step=step, outcome=outcome
         )
