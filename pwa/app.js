@@ -44,6 +44,8 @@ const plan = later('./ui/plans.js', 'plan');
 const dayplan = later('./ui/dayplan.js');
 const results = later('./ui/results.js');
 const result = later('./ui/results.js', 'result');
+const followups = later('./ui/followups.js');
+const followup = later('./ui/followups.js', 'followup');
 
 // [pattern, screen, who may open it]; null = anyone, [] = any signed-in user.
 const ROUTES = [
@@ -63,6 +65,8 @@ const ROUTES = [
   [/^#\/dayplan$/, dayplan, []],
   [/^#\/results$/, results, []],
   [/^#\/result\/(\d+)$/, result, []],
+  [/^#\/followups$/, followups, []],
+  [/^#\/followup\/(\d+)$/, followup, []],
   [/^#\/visit\/([^/]+)$/, visit, []],
   [/^#\/visit\/([^/]+)\/matter\/([^/]+)$/, matter, []],
   [/^#\/visit\/([^/]+)\/record$/, record, []],

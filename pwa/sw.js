@@ -54,6 +54,7 @@ const ON_DEMAND = [
   '/publicdraw.js',
   '/ui/dayplan.js',
   '/ui/enrol.js',
+  '/ui/followups.js',
   '/ui/import.js',
   '/ui/inspectors.js',
   '/ui/matters.js',

@@ -99,6 +99,7 @@ def _area_routes() -> list[Any]:
     from onevisit.evidence.api import ROUTES as log_routes
     from onevisit.field.api import ROUTES as visit_routes
     from onevisit.field.public_api import ROUTES as record_routes
+    from onevisit.followup.api import ROUTES as followup_routes
     from onevisit.media.api import ROUTES as media_routes
     from onevisit.pdf.api import ROUTES as pdf_routes
     from onevisit.planning.api import ROUTES as draw_routes
@@ -117,6 +118,7 @@ def _area_routes() -> list[Any]:
         *record_routes,
         *draw_routes,
         *result_routes,
+        *followup_routes,
         *calendar_routes,
     ]
 

@@ -307,6 +307,12 @@ CATALOGUE: dict[str, Problem] = {
         "不予公示须经部门负责人批准并说明理由",
         "Withholding needs the approving leader's name and a reason",
     ),
+    # --- follow-up of results (followup/, docs/followup.md) ---
+    "followup.unknown": Problem(404, "后续处置事项不存在", "Unknown follow-up"),
+    "followup.invalid": Problem(400, "后续处置内容不正确", "The follow-up is invalid"),
+    "followup.state": Problem(
+        409, "后续处置当前状态不允许此操作", "The follow-up's state does not allow this step"
+    ),
     "task.unknown": Problem(404, "检查任务不存在", "Unknown task"),
     "plan.unknown": Problem(404, "抽查计划不存在", "Unknown plan"),
     "plan.invalid": Problem(400, "抽查计划内容不正确", "The plan is invalid"),

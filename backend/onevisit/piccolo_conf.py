@@ -14,6 +14,7 @@ APP_REGISTRY = AppRegistry(
         "onevisit.planning.piccolo_app",
         "onevisit.evidence.piccolo_app",
         "onevisit.results.piccolo_app",
+        "onevisit.followup.piccolo_app",
         "onevisit.workdays.piccolo_app",
     ]
 )

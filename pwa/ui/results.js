@@ -9,6 +9,7 @@ import { formatTime, t } from '../i18n.js';
 import '../i18n-desk.js'; // this screen's strings
 import { busy, field, showError, showInfo, statusLine, title } from './common.js';
 import { codeSelect } from './fieldparts.js';
+import { followupSection } from './followups.js';
 import { deskStyle } from './tasks.js';
 
 const STATES = ['pending_review', 'returned', 'approved', 'published', 'withheld', 'pending_entry'];
@@ -123,7 +124,7 @@ function detail(r, me, status, reload) {
     }
     if (actions.length) out.push(h('section', { class: 'card', id: 'review' }, h('h2', {}, t('result.review')), actions));
   }
-  out.push(correction(r, status, reload), history(r));
+  out.push(correction(r, status, reload), followupSection(r.id), history(r));
   return out;
 }
 

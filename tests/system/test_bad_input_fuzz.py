@@ -13,6 +13,7 @@ refused, never half-stored. Run on both engines (PostgreSQL types are the strict
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -324,6 +325,8 @@ async def world(as_role, sign_in) -> World:
         "code": codes[1], "department": dep, "name": "检查员", "certificate_no": codes[1],
         "post": "", "expertise": ["食品"], "active": True,
     }  # fmt: skip
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    today, in_a_week = today.isoformat(), (today + dt.timedelta(days=7)).isoformat()
     bodies = {
         ("POST", "/api/auth/users"): {
             "name": "新用户", "role": "inspector", "department": dep, "inspector_code": None,
@@ -383,6 +386,13 @@ async def world(as_role, sign_in) -> World:
         ("POST", "/api/results/{result:int}/versions"): {
             "result_code": "no_problem", "reason": "更正", "disposition": "none", "note": "",
         },
+        ("POST", "/api/results/{result:int}/followups"): {
+            "kind": "rectification", "on": today, "due_on": in_a_week, "text": "整改",
+            "case_no": "", "target": "", "department": "", "follows": None,
+        },
+        ("POST", "/api/followups/{followup:int}/steps"): {
+            "step": "reinspect", "on": today, "outcome": "corrected", "text": "已改正",
+        },
         ("POST", "/api/tasks/{task:str}/assignments"): {
             "subject_id": subject, "members": [[codes[0], dep], [codes[1], dep]], "reason": "r",
         },
@@ -392,6 +402,7 @@ async def world(as_role, sign_in) -> World:
         "subject_id": subject, "kind": "subjects", "name": "subjects.csv",
         "upload_id": upload, "sha256": HEX64, "visit_id": visit, "task": task_code,
         "plan": plan_code, "year": "2026", "result": "1", "subject": subject,
+        "followup": "1",
     }  # fmt: skip
     return World(admin.client, inspector, phone, matter, subject, visit, paths, bodies)
 
