@@ -52,6 +52,8 @@ const ON_DEMAND = [
   '/i18n-desk.js',
   '/i18n-en.js',
   '/publicdraw.js',
+  '/ui/calendar.js',
+  '/ui/dashboard.js',
   '/ui/dayplan.js',
   '/ui/enrol.js',
   '/ui/followups.js',
