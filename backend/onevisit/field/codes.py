@@ -18,6 +18,7 @@ __all__ = [
     "SPECIAL_OUTCOME_RESULT",
     "codes",
     "label",
+    "label_or_code",
 ]
 
 # One line of a matter's guide (检查项目): what the inspector ticks.
@@ -116,3 +117,12 @@ def label(table: tuple[tuple[str, str], ...], code: str) -> str:
         if c == code:
             return text
     raise KeyError(code)
+
+
+def label_or_code(table: tuple[tuple[str, str], ...], code: str) -> str:
+    """The label, or the code itself when the list no longer has it (a code once published
+    stays readable even if its label is withdrawn); "" for no code."""
+    try:
+        return label(table, code) if code else ""
+    except KeyError:
+        return code

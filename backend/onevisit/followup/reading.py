@@ -14,11 +14,11 @@ from typing import Any
 from onevisit.auth.roles import Caller, Role
 from onevisit.db import read_transaction
 from onevisit.errors import AppError
-from onevisit.field.codes import DISPOSITIONS
+from onevisit.field.codes import DISPOSITIONS, label_or_code
 from onevisit.followup import rules
 from onevisit.followup.tables import FollowUp, FollowUpStep
 from onevisit.followup.workflow import followup_row
-from onevisit.results.reading import _label, _visible_departments, today_in_china
+from onevisit.results.reading import today_in_china, visible_results
 from onevisit.results.review import may_enter, may_review, result_row
 from onevisit.results.tables import Result, ResultVersion
 
@@ -51,16 +51,16 @@ def _summary(row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:
         "result": row["result"],
         "department": row["department"],
         "kind": row["kind"],
-        "kind_label": _label(rules.KINDS, row["kind"]),
+        "kind_label": label_or_code(rules.KINDS, row["kind"]),
         "state": row["state"],
-        "state_label": _label(rules.STATES, row["state"]),
+        "state_label": label_or_code(rules.STATES, row["state"]),
         "opened_on": row["opened_on"].isoformat(),
         "due_on": due.isoformat() if due else None,
         "overdue": overdue,
         "days_left": (due - today).days if due and row["state"] == "open" else None,
         "case_no": row["case_no"],
         "target": row["target"],
-        "target_label": _label(rules.TARGETS, row["target"]),
+        "target_label": label_or_code(rules.TARGETS, row["target"]),
         "target_department": row["target_department"],
         "text": row["text"],
         "follows": row["follows"],
@@ -83,7 +83,7 @@ async def _visible(caller: Caller) -> Any:
         return None
     if caller.role is Role.coordinator:
         return FollowUp.department == caller.department
-    served = await Result.select(Result.id).where(await _visible_departments(caller))
+    served = await Result.select(Result.id).where(await visible_results(caller))
     ids = [r["id"] for r in served]
     return FollowUp.result.is_in(ids) if ids else FollowUp.id == -1
 
@@ -162,7 +162,7 @@ async def result_followups(*, caller: Caller, result_id: int) -> dict[str, Any]:
             "matter_name": result["matter_name"],
             "inspected_on": result["inspected_on"].isoformat(),
             "disposition": disposition,
-            "disposition_label": _label(DISPOSITIONS, disposition),
+            "disposition_label": label_or_code(DISPOSITIONS, disposition),
         },
         "followups": [_summary(r, today) for r in rows],
         "may_manage": may_review(caller, result),
@@ -195,7 +195,7 @@ async def followup_detail(*, caller: Caller, followup_id: int) -> dict[str, Any]
     out["steps"] = [
         {
             "action": s["action"],
-            "label": _label(rules.ACTIONS, s["action"]),
+            "label": label_or_code(rules.ACTIONS, s["action"]),
             "on": s["done_on"].isoformat(),
             "outcome": s["outcome"],
             "outcome_label": outcomes.get(s["outcome"], s["outcome"]),

@@ -20,7 +20,7 @@ from typing import Any
 from onevisit.auth.roles import Caller, Role
 from onevisit.db import is_sqlite, read_transaction
 from onevisit.errors import AppError
-from onevisit.field.codes import DISPOSITIONS, RESULT_CODES, label
+from onevisit.field.codes import DISPOSITIONS, RESULT_CODES, label_or_code
 from onevisit.planning.tables import VisitMember
 from onevisit.results.review import (
     ACTIONS,
@@ -44,6 +44,8 @@ __all__ = [
     "public_subject",
     "result_detail",
     "search_public",
+    "today_in_china",
+    "visible_results",
 ]
 
 ALERT_DAYS = (5, 2)  # working days left when the reviewers are reminded
@@ -79,13 +81,6 @@ def clock(calendar: WorkdayCalendar, row: Mapping[str, Any], today: dt.date) -> 
     }
 
 
-def _label(table: tuple[tuple[str, str], ...], code: str) -> str:
-    try:
-        return label(table, code) if code else ""
-    except KeyError:
-        return code
-
-
 def _summary(row: Mapping[str, Any], version: Mapping[str, Any], tick: dict[str, Any]):
     return {
         "id": row["id"],
@@ -100,19 +95,20 @@ def _summary(row: Mapping[str, Any], version: Mapping[str, Any], tick: dict[str,
         "inspected_on": row["inspected_on"].isoformat(),
         "record_hash": row["record_hash"],
         "state": row["state"],
-        "state_label": _label(STATES, row["state"]),
+        "state_label": label_or_code(STATES, row["state"]),
         "version": row["version"],
         "published_version": row["published_version"],
         "result_code": version["result_code"],
-        "result_label": _label(RESULT_CODES, version["result_code"]),
+        "result_label": label_or_code(RESULT_CODES, version["result_code"]),
         "disposition": version["disposition"],
-        "disposition_label": _label(DISPOSITIONS, version["disposition"]),
+        "disposition_label": label_or_code(DISPOSITIONS, version["disposition"]),
         "clock": tick,
     }
 
 
-async def _visible_departments(caller: Caller) -> Any:
-    """A where-clause of the results a caller may list (None: all)."""
+async def visible_results(caller: Caller) -> Any:
+    """A where-clause of the results a caller may list (None: all): admins all, coordinators
+    their department's, members the matters they serve in their own visits."""
     if caller.role is Role.admin:
         return None
     if caller.role is Role.coordinator:
@@ -156,7 +152,7 @@ async def list_results(
     calendar, today = await get_calendar(), today or today_in_china()
     async with read_transaction():
         query = Result.select().order_by(Result.inspected_on, ascending=False).limit(MAX_LIST)
-        clause = await _visible_departments(caller)
+        clause = await visible_results(caller)
         for extra in (
             clause,
             state and Result.state == state,
@@ -212,7 +208,7 @@ async def result_detail(*, caller: Caller, result_id: int) -> dict[str, Any]:
         {
             "version": v["version"],
             "result_code": v["result_code"],
-            "result_label": _label(RESULT_CODES, v["result_code"]),
+            "result_label": label_or_code(RESULT_CODES, v["result_code"]),
             "disposition": v["disposition"],
             "note": v["note"],
             "source": v["source"],
@@ -226,7 +222,7 @@ async def result_detail(*, caller: Caller, result_id: int) -> dict[str, Any]:
         {
             "version": s["version"],
             "action": s["action"],
-            "label": _label(ACTIONS, s["action"]),
+            "label": label_or_code(ACTIONS, s["action"]),
             "by": s["by"],
             "approver": s["approver"],
             "reason": s["reason"],
@@ -274,7 +270,7 @@ async def _published(where: Any = None, limit: int | None = None) -> list[dict[s
                 "version": s["version"],
                 "published_at": s["at"].isoformat(),
                 "result_code": v["result_code"],
-                "result_label": _label(RESULT_CODES, v["result_code"]),
+                "result_label": label_or_code(RESULT_CODES, v["result_code"]),
             }
         )
     out = []
@@ -290,9 +286,9 @@ async def _published(where: Any = None, limit: int | None = None) -> list[dict[s
                 "department": r["department"],
                 "inspected_on": r["inspected_on"].isoformat(),
                 "result_code": v["result_code"],
-                "result_label": _label(RESULT_CODES, v["result_code"]),
+                "result_label": label_or_code(RESULT_CODES, v["result_code"]),
                 "disposition": v["disposition"],
-                "disposition_label": _label(DISPOSITIONS, v["disposition"]),
+                "disposition_label": label_or_code(DISPOSITIONS, v["disposition"]),
                 "version": r["published_version"],
                 "published_at": r["published_at"].isoformat(),
                 "corrected": r["published_version"] > 1 and len(history.get(r["id"], [])) > 1,
