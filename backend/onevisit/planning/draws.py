@@ -100,7 +100,14 @@ def eligible(
 
 
 async def _off_loop(record: Mapping[str, Any]) -> dict[str, Any]:
-    return await anyio.to_thread.run_sync(spec.recompute, record)
+    """The record computed in a worker thread (and, for large draws, worker processes). A
+    worker process that died (e.g. killed for memory) is an accident of this machine, not of
+    the draw: the same inputs are computed once more on a fresh pool — the result is a pure
+    function of them, so a second try can never give a different draw."""
+    try:
+        return await anyio.to_thread.run_sync(spec.recompute, record)
+    except spec.DrawWorkerError:
+        return await anyio.to_thread.run_sync(spec.recompute, record)
 
 
 def _nfc(text: str, what: str) -> None:
