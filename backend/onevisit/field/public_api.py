@@ -11,11 +11,9 @@ from litestar.params import FromPath
 from onevisit.errors import AppError
 from onevisit.field.public import public_record
 from onevisit.field.public_page import error_page, record_page
+from onevisit.web import HTML, JSON, PUBLIC, PUBLIC_HEADERS, wants_json
 
 __all__ = ["ROUTES"]
-
-HTML, JSON = "text/html", "application/json"
-PUBLIC = {"public": True}  # no session needed: the page is for anyone holding the record
 
 
 @get(
@@ -28,8 +26,8 @@ async def verify_record(request: Request, record_hash: FromPath[str]) -> Respons
     """The record, its confirmations, its signature or refusal and its log entries with
     inclusion proofs against the latest checkpoint. HTML unless the client asks for JSON; an
     unknown or malformed hash is `record.unknown` (404) in either form."""
-    as_json = request.accept.best_match([HTML, JSON], default=HTML) == JSON
-    headers = {"Cache-Control": "no-cache", "Vary": "Accept"}
+    as_json = wants_json(request)
+    headers = PUBLIC_HEADERS
     try:
         data = await public_record(record_hash)
     except AppError as exc:

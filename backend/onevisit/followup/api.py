@@ -21,7 +21,7 @@ from onevisit.auth.guards import allow, caller_of, signed_in
 from onevisit.auth.roles import Role
 from onevisit.followup.reading import followup_detail, list_followups, result_followups
 from onevisit.followup.workflow import open_followup, record_step
-from onevisit.results.api import Text
+from onevisit.web import Text
 
 __all__ = ["ROUTES"]
 

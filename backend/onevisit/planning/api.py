@@ -40,18 +40,12 @@ from onevisit.planning.plans import (
     plan_for_staff,
 )
 from onevisit.planning.tasks import list_tasks, new_task, task_detail
+from onevisit.web import HTML, JSON, PUBLIC, PUBLIC_HEADERS, Text, wants_json
 
 __all__ = ["ROUTES"]
 
 STAFF = allow(Role.admin, Role.coordinator)
-PUBLIC = {"public": True}
-HTML, JSON = "text/html", "application/json"
 Hex64 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$")]
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; no field here needs it
-
-
-def Text(limit: int, min_length: int = 0) -> Any:
-    return Annotated[str, msgspec.Meta(min_length=min_length, max_length=limit, pattern=NO_NUL)]
 
 
 Name = Text(64, 1)
@@ -351,9 +345,9 @@ async def post_plan_version(
 )
 async def list_public_plans(request: Request) -> Response:
     plans = await list_plans()
-    if _wants_json(request):
-        return Response({"plans": plans}, media_type=JSON, headers=_PUBLIC_HEADERS)
-    return Response(_plans_page(plans), media_type=HTML, headers=_PUBLIC_HEADERS)
+    if wants_json(request):
+        return Response({"plans": plans}, media_type=JSON, headers=PUBLIC_HEADERS)
+    return Response(_plans_page(plans), media_type=HTML, headers=PUBLIC_HEADERS)
 
 
 @get(
@@ -364,16 +358,9 @@ async def list_public_plans(request: Request) -> Response:
 )
 async def get_public_plan(request: Request, plan: FromPath[str]) -> Response:
     detail = await plan_detail(code=plan)
-    if _wants_json(request):
-        return Response(detail, media_type=JSON, headers=_PUBLIC_HEADERS)
-    return Response(_plan_page(detail), media_type=HTML, headers=_PUBLIC_HEADERS)
-
-
-_PUBLIC_HEADERS = {"Cache-Control": "no-cache", "Vary": "Accept"}
-
-
-def _wants_json(request: Request) -> bool:
-    return request.accept.best_match([HTML, JSON], default=HTML) == JSON
+    if wants_json(request):
+        return Response(detail, media_type=JSON, headers=PUBLIC_HEADERS)
+    return Response(_plan_page(detail), media_type=HTML, headers=PUBLIC_HEADERS)
 
 
 def _plans_page(plans: list[dict[str, Any]]) -> str:
@@ -438,8 +425,8 @@ async def post_assignment(
 )
 async def list_public_tasks(request: Request) -> Response:
     tasks = await public_tasks()
-    headers = {"Cache-Control": "no-cache", "Vary": "Accept"}
-    if _wants_json(request):
+    headers = PUBLIC_HEADERS
+    if wants_json(request):
         return Response({"tasks": tasks}, media_type=JSON, headers=headers)
     return Response(_tasks_page(tasks), media_type=HTML, headers=headers)
 
@@ -463,8 +450,8 @@ async def get_public_record(task: FromPath[str]) -> Response:
 )
 async def get_public_task(request: Request, task: FromPath[str]) -> Response:
     data = await public_task(task)
-    headers = {"Cache-Control": "no-cache", "Vary": "Accept"}
-    if _wants_json(request):
+    headers = PUBLIC_HEADERS
+    if wants_json(request):
         return Response(data, media_type=JSON, headers=headers)
     return Response(_task_page(data), media_type=HTML, headers=headers)
 

@@ -32,18 +32,11 @@ from onevisit.results.reading import (
     search_public,
 )
 from onevisit.results.review import approve, correct, publish, return_result, withhold
+from onevisit.web import HTML, JSON, PUBLIC, PUBLIC_HEADERS, Text, wants_json
 
 __all__ = ["ROUTES"]
 
 REVIEWERS = allow(Role.admin, Role.coordinator)
-PUBLIC = {"public": True}
-HTML, JSON = "text/html", "application/json"
-_HEADERS = {"Cache-Control": "no-cache", "Vary": "Accept"}
-NO_NUL = r"^[^\x00]*$"
-
-
-def Text(limit: int, min_length: int = 0) -> Any:
-    return Annotated[str, msgspec.Meta(min_length=min_length, max_length=limit, pattern=NO_NUL)]
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -128,26 +121,22 @@ async def post_correction(
 # --- public ---------------------------------------------------------------------------------
 
 
-def _wants_json(request: Request) -> bool:
-    return request.accept.best_match([HTML, JSON], default=HTML) == JSON
-
-
 @get("/public/results", tags=["results"], opt=PUBLIC,
      summary="Search published results by name or USCC (HTML; JSON with Accept)")  # fmt: skip
 async def get_public_search(request: Request, q: FromQuery[Text(100)] = "") -> Response:
     found = await search_public(q)
-    if _wants_json(request):
-        return Response(found, media_type=JSON, headers=_HEADERS)
-    return Response(_search_page(found), media_type=HTML, headers=_HEADERS)
+    if wants_json(request):
+        return Response(found, media_type=JSON, headers=PUBLIC_HEADERS)
+    return Response(_search_page(found), media_type=HTML, headers=PUBLIC_HEADERS)
 
 
 @get("/public/subjects/{subject:str}", tags=["results"], opt=PUBLIC,
      summary="A subject's published results (HTML; JSON with Accept)")  # fmt: skip
 async def get_public_subject(request: Request, subject: FromPath[str]) -> Response:
     data = await public_subject(subject)
-    if _wants_json(request):
-        return Response(data, media_type=JSON, headers=_HEADERS)
-    return Response(_subject_page(data), media_type=HTML, headers=_HEADERS)
+    if wants_json(request):
+        return Response(data, media_type=JSON, headers=PUBLIC_HEADERS)
+    return Response(_subject_page(data), media_type=HTML, headers=PUBLIC_HEADERS)
 
 
 @get("/public/results.json", tags=["results"], opt=PUBLIC,
