@@ -8,11 +8,14 @@ import csv
 import datetime as dt
 import io
 
+import pytest
+
 from onevisit.auth.roles import Role
 from onevisit.evidence.tables import Event
 from onevisit.evidence.verify import verify_all
 from onevisit.results.cli import run_due
 from onevisit.results.reading import clock
+from onevisit.results.review import intake_closed_visits
 from onevisit.results.tables import Result, ResultStep, ResultVersion
 from onevisit.workdays.calendar import WorkdayCalendar
 from onevisit.workdays.service import get_calendar
@@ -322,3 +325,18 @@ async def test_the_due_command_reminds_at_two_days_and_reports_overdue(closed_vi
     assert await run_due(department=dep_a, today=after) == 1
     out = capsys.readouterr().out
     assert "已超期（计为未完成）：1 条" in out and f"期限 {due.isoformat()}" in out
+
+
+async def test_versions_and_steps_cannot_be_rewritten_even_by_sql(closed_visit):
+    await intake_closed_visits()  # (readers take closed visits in; here nobody read yet)
+    row = await Result.select(Result.id).where(Result.visit == closed_visit.visit).first()
+    for table, column, value in (
+        (ResultVersion, ResultVersion.result_code, "no_problem"),
+        (ResultStep, ResultStep.action, "published"),
+    ):
+        mine = table.result == row["id"]
+        with pytest.raises(Exception, match="append-only"):
+            await table.update({column: value}).where(mine)
+        with pytest.raises(Exception, match="append-only"):
+            await table.delete().where(mine)
+        assert await table.count().where(mine) == 1
