@@ -11,9 +11,10 @@ from onevisit.auth.users import create_user
 from onevisit.directory.tables import Department, Inspector
 from onevisit.planning.visits import create_task, create_visit
 from onevisit.results.tables import Result, ResultVersion
-from tests.dashboard.conftest import Scene
+from tests.dashboard.conftest import BEIJING, Scene
 from tests.directory.test_api import assert_error
 from tests.fixtures import unique
+from tests.planning.test_tasks import _department_with
 from tests.sync.conftest import _matter
 
 ZERO_STATES = {"pending_entry": 0, "pending_review": 0, "returned": 0, "approved": 0,
@@ -188,3 +189,22 @@ async def test_ten_thousand_results_are_counted_within_two_seconds(as_role, make
     assert data["results"]["total"] == 10_000 and data["results"]["overdue"] == 5000
     assert data["results"]["by_state"]["withheld"] == 5000  # the clock stopped: not overdue
     assert took < 2.0, f"{took:.2f} s"
+
+
+async def test_a_task_counts_in_its_plans_year(make_department, as_role):
+    """A task made today that runs last year's plan line counts in last year (its plan's)."""
+    dep, lead = await _department_with(make_department)
+    me = await as_role(Role.coordinator, department=dep)
+    last = dt.datetime.now(BEIJING).year - 1
+    line = {"task_name": "上年度计划任务", "lead": lead, "matters": [], "ratio": "0.1",
+            "schedule": {"start": f"{last}-03-01", "end": f"{last}-11-30"}}  # fmt: skip
+    plan = {"code": unique("PLAN"), "year": last, "name": "上年度计划", "lines": [line]}
+    assert (await me.client.post("/api/plans", json=plan)).status_code == 201
+    task = {"code": unique("T"), "name": "补做任务", "matters": [lead],
+            "plan": {"code": plan["code"], "line": 1}}  # fmt: skip
+    assert (await me.client.post("/api/tasks", json=task)).status_code == 201
+    then = await figures(me.client, year=last)
+    assert list(by_task(then)) == [task["code"]]
+    (line_figures,) = then["coverage"]["plans"][0]["lines"]
+    assert line_figures["tasks"] == [task["code"]] and line_figures["planned"] is None  # no draw
+    assert by_task(await figures(me.client)) == {}

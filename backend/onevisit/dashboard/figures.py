@@ -25,6 +25,7 @@ from onevisit.auth.roles import Caller, Role
 from onevisit.db import is_sqlite, read_transaction
 from onevisit.directory.tables import Department
 from onevisit.errors import AppError
+from onevisit.evidence.events import SERVER_DEVICE
 from onevisit.field.team import CLOSED
 from onevisit.planning.draw import quota
 from onevisit.planning.tables import Draw, Plan, PlanVersion, Task, TaskMatter, Visit, VisitMember
@@ -86,8 +87,8 @@ def _year_of_task(task: dict[str, Any], plan_years: dict[str, int]) -> int:
     return task["created_at"].astimezone(BEIJING).year
 
 
-async def _tasks(scope: Scope, year: int, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    plan_years = {p["code"]: p["year"] for p in plans}
+async def _tasks(scope: Scope, year: int) -> list[dict[str, Any]]:
+    plan_years = {p["code"]: p["year"] for p in await Plan.select(Plan.code, Plan.year)}
     rows = await Task.select(
         Task.id, Task.code, Task.name, Task.kind, Task.plan_code, Task.plan_line,
         Task.initiator.code.as_alias("initiator"), Task.created_at,
@@ -118,12 +119,13 @@ async def _led_visits(inspector_code: str) -> list[str]:
 async def _visit_counts(task_ids: list[int], visits: list[str] | None) -> dict[int, dict[str, int]]:
     """Per task: visits assigned, visited (any event on the visit, or closed) and closed."""
     out: dict[int, dict[str, int]] = {}
-    # a visit has begun once any event names it (as the draw's swap rule sees it)
+    # a visit has begun once a phone sent an event for it (the server's own entries for a
+    # visit — results, follow-ups — come after its close)
     sql = (
         "SELECT v.task AS task, COUNT(*) AS assigned, "
         "SUM(CASE WHEN v.status = {} THEN 1 ELSE 0 END) AS closed, "
         "SUM(CASE WHEN v.status = {} OR EXISTS (SELECT 1 FROM event e "
-        "WHERE e.visit = CAST(v.id AS TEXT)) THEN 1 ELSE 0 END) AS visited "
+        "WHERE e.visit = CAST(v.id AS TEXT) AND e.device_id <> {}) THEN 1 ELSE 0 END) AS visited "
         "FROM visit v WHERE {} GROUP BY v.task"
     )
     if visits is None:
@@ -132,8 +134,8 @@ async def _visit_counts(task_ids: list[int], visits: list[str] | None) -> dict[i
         parts = [("v.id IN ({})", part) for part in _chunks(visits)]
     for where, part in parts:
         marks = ", ".join("{}" for _ in part)
-        query = sql.format("{}", "{}", where.format(marks))
-        for r in await Visit.raw(query, CLOSED, CLOSED, *part):
+        query = sql.format("{}", "{}", "{}", where.format(marks))
+        for r in await Visit.raw(query, CLOSED, CLOSED, SERVER_DEVICE, *part):
             add = out.setdefault(r["task"], {"assigned": 0, "visited": 0, "closed": 0})
             for key in add:
                 add[key] += int(r[key] or 0)
@@ -274,7 +276,7 @@ async def dashboard(
     calendar = await get_calendar()
     async with read_transaction():
         plans = await _plans(year)
-        tasks = await _tasks(scope, year, plans)
+        tasks = await _tasks(scope, year)
         visits = await _led_visits(scope.leader) if scope.leader else None
         ids = [t["id"] for t in tasks]
         counts = await _visit_counts(ids, visits)
