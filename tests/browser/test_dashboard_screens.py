@@ -13,9 +13,18 @@ import datetime as dt
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.helpers import enrol_with_passkey, new_user_link, signed_in_coordinator
+from onevisit.auth.enrolment import issue_enrolment
+from onevisit.auth.users import create_user
+from tests.browser.helpers import (
+    enrol_with_passkey,
+    new_department,
+    new_inspector,
+    new_user_link,
+    signed_in_coordinator,
+)
 from tests.browser.test_accessibility import Audit, _lang
 from tests.dashboard.conftest import Scene, scene  # noqa: F401  (the fixture)
+from tests.fixtures import unique
 from tests.sync.conftest import joint_visit  # noqa: F401  (the fixture scene uses)
 
 pytestmark = pytest.mark.browser
@@ -136,3 +145,20 @@ async def test_an_admin_imports_a_whole_year_and_a_bad_file_shows_its_rows(
     await expect(page.locator("#calendar-days tbody tr[data-kind='workday']")).to_have_count(1)
     await audit.check(page, "calendar: year loaded")
     audit.assert_clean()
+
+
+async def test_a_leader_finds_the_dashboard_of_the_visits_he_leads(page_with_authenticator):
+    tab = page_with_authenticator
+    page = tab.page
+    dep = await new_department("组长局")
+    code = await new_inspector(dep)
+    user = await create_user(name=unique("组长"), role="leader", department_code=dep,
+                             inspector_code=code, created_by="test")  # fmt: skip
+    enrolment = await issue_enrolment(user_id=user.id, created_by="test")
+    await enrol_with_passkey(tab, enrolment.token, user.name)
+    # of the staff tiles, a leader gets the dashboard only
+    await expect(page.locator("a.tile[href='#/tasks']")).to_have_count(0)
+    await page.click("a.tile[href='#/dashboard']")
+    await expect(page.locator("#dash-scope")).to_contain_text("我带队的检查")
+    await expect(page.locator("#dash-department")).to_have_count(0)  # admins choose one
+    assert await bar(page, "chart-completion", "assigned") == "0"
