@@ -44,6 +44,8 @@ const plan = later('./ui/plans.js', 'plan');
 const dayplan = later('./ui/dayplan.js');
 const results = later('./ui/results.js');
 const result = later('./ui/results.js', 'result');
+const dashboard = later('./ui/dashboard.js');
+const calendar = later('./ui/calendar.js');
 const followups = later('./ui/followups.js');
 const followup = later('./ui/followups.js', 'followup');
 
@@ -65,6 +67,8 @@ const ROUTES = [
   [/^#\/dayplan$/, dayplan, []],
   [/^#\/results$/, results, []],
   [/^#\/result\/(\d+)$/, result, []],
+  [/^#\/dashboard$/, dashboard, [...STAFF, 'leader']],
+  [/^#\/calendar$/, calendar, []],
   [/^#\/followups$/, followups, []],
   [/^#\/followup\/(\d+)$/, followup, []],
   [/^#\/visit\/([^/]+)$/, visit, []],

@@ -34,6 +34,7 @@ export default {
   'tile.tasks': 'Inspection tasks',
   'tile.plans': 'Annual plans',
   'tile.results': 'Results and publication',
+  'tile.dashboard': 'Dashboard',
   'kind.enterprise': 'Enterprise',
   'kind.individual': 'Individual business',
   'kind.cooperative': 'Farmer cooperative',

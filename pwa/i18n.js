@@ -37,6 +37,7 @@ const zh = {
   'tile.tasks': '抽查任务',
   'tile.plans': '年度抽查计划',
   'tile.results': '检查结果与公示',
+  'tile.dashboard': '统计看板',
   'kind.enterprise': '企业',
   'kind.individual': '个体工商户',
   'kind.cooperative': '农民专业合作社',

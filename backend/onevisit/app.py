@@ -95,6 +95,7 @@ async def lifespan(_: Litestar):
 
 def _area_routes() -> list[Any]:
     from onevisit.auth.api import ROUTES as auth_routes
+    from onevisit.dashboard.api import ROUTES as dashboard_routes
     from onevisit.directory.api import ROUTES as directory_routes
     from onevisit.evidence.api import ROUTES as log_routes
     from onevisit.field.api import ROUTES as visit_routes
@@ -120,6 +121,7 @@ def _area_routes() -> list[Any]:
         *result_routes,
         *followup_routes,
         *calendar_routes,
+        *dashboard_routes,
     ]
 
 

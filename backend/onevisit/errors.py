@@ -367,6 +367,10 @@ CATALOGUE: dict[str, Problem] = {
         "该年份的放假日少于 10 个工作日，不像完整的一年（文件须包含整年的全部安排）",
         "Fewer than 10 weekday holidays: not a whole year (a file must cover whole years)",
     ),
+    # --- the dashboard (dashboard/, docs/dashboard.md) ---
+    "dashboard.invalid": Problem(
+        400, "统计条件不正确（年份 2000–2099，部门编号）", "Bad filter (year 2000-2099, department)"
+    ),
 }
 
 

@@ -11,6 +11,7 @@ import { autoSync } from './syncbar.js';
 import { busy, roleName, showError, showInfo, statusLine } from './common.js';
 
 const STAFF_TILES = [
+  ['#/dashboard', 'tile.dashboard'],
   ['#/tasks', 'tile.tasks'],
   ['#/plans', 'tile.plans'],
   ['#/directory/subjects', 'tile.subjects'],
@@ -46,7 +47,8 @@ export default async function home({ root, me, go }) {
     h('nav', { class: 'tiles', 'aria-label': t('nav.sections') },
       me.inspector_code || !staff ? h('a', { class: 'tile', href: '#/visits', id: 'tile-visits' }, t('tile.visits')) : null,
       h('a', { class: 'tile', href: '#/results', id: 'tile-results' }, t('tile.results')),
-      staff ? STAFF_TILES.map(([href, key]) => h('a', { class: 'tile', href }, t(key))) : null),
+      // leaders get the first staff tile only: the dashboard of the visits they lead
+      (staff ? STAFF_TILES : me.role === 'leader' ? STAFF_TILES.slice(0, 1) : []).map(([href, key]) => h('a', { class: 'tile', href }, t(key)))),
     autoSyncSwitch(),
     rescueButton(me, status),
     h('button', { id: 'signout', type: 'button', class: 'secondary', onclick: signOut },
