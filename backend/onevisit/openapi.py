@@ -56,9 +56,7 @@ def document_access(app: Litestar) -> None:
                 continue
             guards = handler.resolve_guards()  # the handler's and its controller's
             # litestar wraps each guard (AsyncCallable): the roles sit on the wrapped function
-            roles = sorted(
-                {r for g in guards for r in getattr(getattr(g, "func", g), "roles", ())}
-            )
+            roles = sorted({r for g in guards for r in getattr(getattr(g, "func", g), "roles", ())})
             public = not guards
             who = "Public: no sign-in." if public else f"Roles: {', '.join(roles)}."
             handler.description = f"{handler.description or ''}\n\n{who}".strip()

@@ -183,7 +183,7 @@ def _head(data: dict[str, Any]) -> str:
         f'<span class="hash">{_e(data["record_hash"])}</span></p>{status}'
         f'<p id="retention">存档：只增不改、不可删除，保存不少于 {_e(kept["min_years"])} 年'
         f'（至少至 {_e(kept["kept_until"])}）<span class="en">Archived append-only, kept at '
-        f'least {_e(kept["min_years"])} years</span></p>'
+        f"least {_e(kept['min_years'])} years</span></p>"
     )
 
 
