@@ -13,6 +13,7 @@ import pytest
 from onevisit.auth.roles import Role
 from onevisit.evidence.tables import Event
 from onevisit.evidence.verify import verify_all
+from onevisit.planning.tables import Visit
 from onevisit.results.cli import run_due
 from onevisit.results.reading import clock
 from onevisit.results.review import intake_closed_visits
@@ -340,3 +341,25 @@ async def test_versions_and_steps_cannot_be_rewritten_even_by_sql(closed_visit):
         with pytest.raises(Exception, match="append-only"):
             await table.delete().where(mine)
         assert await table.count().where(mine) == 1
+
+
+async def test_a_published_result_makes_its_undrawn_task_public(closed_visit, as_role, client):
+    """The joint visit here was assigned, not drawn: its task page says so once a result of
+    it is published (before that the task is not public at all)."""
+    c = closed_visit
+    dep_a, _ = c.deps
+    task = (await Visit.select(Visit.task.code).where(Visit.id == c.visit).first())["task.code"]
+    json_accept = {"Accept": "application/json"}
+    r = await client.get(f"/public/tasks/{task}", headers=json_accept)
+    assert_error(r, 404, "draw.not_published")
+    coord_a = await as_role(Role.coordinator, department=dep_a)
+    a = (await _of(c, coord_a.client))[dep_a]
+    for step in ("approve", "publish"):
+        assert (await coord_a.client.post(f"/api/results/{a['id']}/{step}")).status_code == 200
+    page = (await client.get(f"/public/tasks/{task}", headers=json_accept)).json()
+    assert page["id"] == task and page["draw"] is None
+    assert [m["department"] for m in page["matters"]] == list(c.deps)
+    html = await client.get(f"/public/tasks/{task}")
+    assert html.status_code == 200 and "id='no-draw'" in html.text
+    subject = await client.get(f"/public/subjects/{c.subject_id}")
+    assert f"/public/tasks/{task}'" in subject.text

@@ -457,7 +457,6 @@ async def get_public_task(request: Request, task: FromPath[str]) -> Response:
 
 
 def _task_page(task: dict[str, Any]) -> str:
-    d = task["draw"]
     matters = "".join(
         f"<li>{_e(m['name'])} <span class='en'>{_e(m['code'])}</span> · {_e(m['department_name'])}"
         "</li>"
@@ -469,6 +468,19 @@ def _task_page(task: dict[str, Any]) -> str:
         if task["plan"]
         else ""
     )
+    kind = "双随机抽查" if task["kind"] != "triggered" else f"触发式检查（{_e(task['trigger'])}）"
+    return _document(
+        task["name"],
+        f"<h1>{_e(task['name'])} <span class='en'>{_e(task['id'])}</span></h1>"
+        f"<p>{kind} · 发起部门 {_e(task['initiator_name'])}</p>{plan}"
+        f"<section><h2>抽查事项 <span class='en'>Matters</span></h2><ol>{matters}</ol></section>"
+        + (_draw_section(task["draw"]) if task["draw"] else
+           "<section><h2>抽取 <span class='en'>The draw</span></h2><p id='no-draw'>本任务的检查"
+           "未经随机抽取（依规直接指派），检查组的指派已记入证据日志。</p></section>"),
+    )  # fmt: skip
+
+
+def _draw_section(d: dict[str, Any]) -> str:
     parties = "".join(
         f"<li>{_e('本系统' if p['name'] == 'server' else p['name'])}："
         f"<span class='hash'>{_e(p['commit'])}</span>"
@@ -476,12 +488,7 @@ def _task_page(task: dict[str, Any]) -> str:
         + "</li>"
         for p in d["parties"]
     )
-    kind = "双随机抽查" if task["kind"] != "triggered" else f"触发式检查（{_e(task['trigger'])}）"
-    return _document(
-        task["name"],
-        f"<h1>{_e(task['name'])} <span class='en'>{_e(task['id'])}</span></h1>"
-        f"<p>{kind} · 发起部门 {_e(task['initiator_name'])}</p>{plan}"
-        f"<section><h2>抽查事项 <span class='en'>Matters</span></h2><ol>{matters}</ol></section>"
+    return (
         "<section><h2>抽取 <span class='en'>The draw</span></h2>"
         f"<p>抽取时间 {_e(d['drawn_at'] or '')} · 可抽取对象 {_e(d['population'])} 户 · "
         f"抽中 {_e(d['drawn'])} 户 · 人员调换 {_e(d['swaps'])} 次</p>"
@@ -497,7 +504,7 @@ def _task_page(task: dict[str, Any]) -> str:
         "<p id='draw-check-result' role='status' aria-live='polite'></p>"
         "<p class='muted'>或下载抽取记录后运行 <code>onevisit draw verify draw.json</code>，"
         "或按 DRAW.md 自行实现复算。<span class='en'>Anyone can recompute it: DRAW.md.</span>"
-        "</p></section><script type='module' src='/publicdraw.js'></script>",
+        "</p></section><script type='module' src='/publicdraw.js'></script>"
     )
 
 

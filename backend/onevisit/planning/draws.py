@@ -46,6 +46,7 @@ from onevisit.planning.tables import Draw, DrawSwap, Task, TaskMatter, Visit, Vi
 from onevisit.planning.tasks import may_draw, names_nothing
 from onevisit.results.credit import latest_inspections, linked, risk_levels
 from onevisit.results.review import intake_closed_visits
+from onevisit.results.tables import Result
 
 __all__ = [
     "DEFAULT_REVEAL_HOURS",
@@ -953,13 +954,19 @@ async def public_record(task_code: str) -> dict[str, Any]:
 
 
 async def public_task(task_code: str) -> dict[str, Any]:
-    """A drawn task for its public page: what it checks, the plan line it runs, and its draw —
+    """A task's public page: what it checks, the plan line it runs, and its draw —
     commitments, beacon, seed, counts and the record's URL and hash (the record itself is at
-    draw.json). Triggers by kind only: a complaint's reference is not the public's business."""
+    draw.json). Public once drawn, or once a result of it is published (a visit assigned
+    directly has no draw: `draw` is null and the page says so). Triggers by kind only: a
+    complaint's reference is not the public's business."""
     async with read_transaction():
         task = await _task(task_code)
         row = await _draw_row(task["id"])
-        if row is None or row["status"] != DRAWN:
+        if row is not None and row["status"] != DRAWN:
+            row = None
+        if row is None and not await Result.exists().where(
+            (Result.task == task_code) & Result.published_version.is_not_null()
+        ):
             raise AppError("draw.not_published", task_code)
         extra = (
             await Task.select(Task.initiator.name, Task.plan_code, Task.plan_line)
@@ -970,7 +977,6 @@ async def public_task(task_code: str) -> dict[str, Any]:
             TaskMatter.matter.code, TaskMatter.matter.name, TaskMatter.matter.department.code,
             TaskMatter.matter.department.name,
         ).where(TaskMatter.task == task["id"]).order_by(TaskMatter.position)  # fmt: skip
-    record = row["record"]
     plan = None
     if extra["plan_code"]:
         plan = {"code": extra["plan_code"], "line": extra["plan_line"],
@@ -983,15 +989,20 @@ async def public_task(task_code: str) -> dict[str, Any]:
                      "department": m["matter.department.code"],
                      "department_name": m["matter.department.name"]} for m in matters],
         "plan": plan,
-        "draw": {
-            "drawn_at": row["drawn_at"].isoformat() if row["drawn_at"] else None,
-            "record_hash": row["record_hash"], "record_url": f"/public/tasks/{task_code}/draw.json",
-            "snapshot_hash": record["snapshot_hash"], "population": len(record["population"]),
-            "drawn": len(record["subjects"]), "seed": record["seed"], "beacon": record["beacon"],
-            "parties": [{"name": p["name"], "commit": p["commit"],
-                         "revealed": p.get("revealed", True)} for p in record["parties"]],
-            "swaps": len(record["swaps"]),
-        },
+        "draw": row and _draw_summary(task_code, row),
+    }  # fmt: skip
+
+
+def _draw_summary(task_code: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    record = row["record"]
+    return {
+        "drawn_at": row["drawn_at"].isoformat() if row["drawn_at"] else None,
+        "record_hash": row["record_hash"], "record_url": f"/public/tasks/{task_code}/draw.json",
+        "snapshot_hash": record["snapshot_hash"], "population": len(record["population"]),
+        "drawn": len(record["subjects"]), "seed": record["seed"], "beacon": record["beacon"],
+        "parties": [{"name": p["name"], "commit": p["commit"],
+                     "revealed": p.get("revealed", True)} for p in record["parties"]],
+        "swaps": len(record["swaps"]),
     }  # fmt: skip
 
 
