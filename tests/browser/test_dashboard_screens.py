@@ -2,7 +2,7 @@
 
 The dashboard: department A's coordinator opens 统计看板 from home on the known scene of
 tests/dashboard/conftest.py and reads its figures off the SVG charts (each an image with a
-title and its numbers as a table too). The calendar: an admin imports a whole far year (2041)
+title and its numbers as a table too). The calendar: an admin imports a whole far year (2095)
 and sees it loaded; a file with bad rows shows the row report and loads nothing; a coordinator
 reads the year without the import form. axe on each screen."""
 
@@ -28,7 +28,7 @@ from tests.fixtures import unique
 from tests.sync.conftest import joint_visit  # noqa: F401  (the fixture scene uses)
 
 pytestmark = pytest.mark.browser
-YEAR = 2041  # far: no other test loads it (docs/calendar.md: a file covers whole years)
+YEAR = 2095  # far, above tests/workdays/util.fresh_year's range: no other test loads it
 
 
 async def bar(page, chart: str, key: str) -> str:
