@@ -33,9 +33,9 @@ def parallel(monkeypatch):
     calls = [0]
     shared = draw._shared
 
-    def counted(function, shares):
+    def counted(function, shares, meanwhile=None):
         calls[0] += 1
-        return shared(function, shares)
+        return shared(function, shares, meanwhile)
 
     monkeypatch.setattr(draw, "_shared", counted)
     return calls
@@ -176,3 +176,26 @@ def test_ids_with_a_line_break_fall_back_to_the_serial_path(parallel):
     s["population"] = sorted([[sid.replace("企", "\n"), label] for sid, label in s["population"]])
     s["conflicts"] = []
     assert draw_of(s) == serial(draw_of, s)
+
+
+def test_the_snapshot_hash_is_made_while_the_workers_select(parallel, monkeypatch):
+    """recompute's snapshot_and_select: the same hash and subjects as the two apart, and the
+    snapshot hash computed inside the parallel selection (not after it)."""
+    s = scene(3000, None)
+    made_during = []
+    shared = draw._shared
+
+    def watched(function, shares, meanwhile=None):
+        made_during.append(meanwhile is not None)
+        return shared(function, shares, meanwhile)
+
+    monkeypatch.setattr(draw, "_shared", watched)
+    snapshot, subjects = draw.snapshot_and_select(s["seed"], TASK, s["population"], s["strata"])
+    assert made_during[0] is True
+    assert snapshot == draw.snapshot_hash(s["population"])
+    assert subjects == serial(draw.select, s["seed"], TASK, s["population"], s["strata"])
+    # and on the serial path, the same
+    assert serial(draw.snapshot_and_select, s["seed"], TASK, s["population"], s["strata"]) == (
+        snapshot,
+        subjects,
+    )

@@ -34,7 +34,7 @@ import re
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -61,6 +61,7 @@ __all__ = [
     "seed_of",
     "select",
     "selection_key",
+    "snapshot_and_select",
     "snapshot_hash",
     "verify",
     "worker_count",
@@ -119,6 +120,7 @@ PARALLEL_MIN_KEYS = 300_000  # match: own-pool key1 count from which they are sh
 # The calling process's share of the keys, relative to a worker's: it also prepares the
 # shares and merges the results (measured on 2 cores with benchmarks/draw.py).
 SELECT_OWN_SHARE = 0.5
+SELECT_OWN_SHARE_BUSY = 0.25  # when this process computes the snapshot hash meanwhile
 MATCH_OWN_SHARE = 0.9
 
 
@@ -164,15 +166,23 @@ def shutdown_workers() -> None:
 atexit.register(shutdown_workers)
 
 
-def _shared(function: Any, shares: list[tuple[Any, ...]]) -> list[Any]:
-    """function(*share) of every share: all but the last in the workers, the last here
-    meanwhile; results in the order of the shares."""
+def _shared(
+    function: Any,
+    shares: list[Callable[[], tuple[Any, ...]]],
+    meanwhile: Callable[[], Any] | None = None,
+) -> list[Any]:
+    """function(*share()) of every share: all but the last in the workers, the last here
+    meanwhile, after `meanwhile()` (other work of this process that would otherwise wait for
+    the workers); results in the order of the shares. Each share is made just before it is
+    handed out, so the workers start before this process prepares its own."""
     executor = _workers()
     assert executor is not None
     futures: list[Future[Any]] = []
     try:
-        futures = [executor.submit(function, *share) for share in shares[:-1]]
-        own = function(*shares[-1])
+        futures = [executor.submit(function, *share()) for share in shares[:-1]]
+        if meanwhile is not None:
+            meanwhile()
+        own = function(*shares[-1]())
         return [future.result() for future in futures] + [own]
     except BrokenProcessPool as exc:
         with _executor_lock:
@@ -386,19 +396,37 @@ def matching_key(
 # --- selection ------------------------------------------------------------------------------
 
 
+def snapshot_and_select(
+    seed: bytes,
+    task_id: str,
+    population: Iterable[Sequence[str]],
+    strata: Mapping[str, Mapping[str, Any]],
+) -> tuple[str, list[str]]:
+    """(snapshot_hash, select) of one population: a large draw computes the snapshot hash in
+    this process while the workers hash their shares of the selection keys."""
+    rows = population if isinstance(population, list) else list(population)
+    found: list[str] = []
+    subjects = select(
+        seed, task_id, rows, strata, meanwhile=lambda: found.append(snapshot_hash(rows))
+    )
+    return (found[0] if found else snapshot_hash(rows)), subjects
+
+
 def select(
     seed: bytes,
     task_id: str,
     population: Iterable[Sequence[str]],
     strata: Mapping[str, Mapping[str, Any]],
+    meanwhile: Callable[[], Any] | None = None,
 ) -> list[str]:
     """The selected subjects in batch order: per stratum the `quota` lowest keys, then all of
     them by key. Every stratum of the population needs a rule (a stratum without one would be
-    silently never drawn)."""
+    silently never drawn). `meanwhile()`, if given, may run while worker processes hash (only
+    on the parallel path: the caller checks whether it ran)."""
     rows = population if isinstance(population, list) else list(population)
     try:
         with _gc_paused():
-            chosen = _select_fast(seed, task_id, rows, strata)
+            chosen = _select_fast(seed, task_id, rows, strata, meanwhile)
     except DrawWorkerError:
         raise
     except Exception:  # the plain loop below meets the same problem and reports it
@@ -429,7 +457,11 @@ def select(
 
 
 def _select_fast(
-    seed: bytes, task_id: str, rows: list[Any], strata: Mapping[str, Mapping[str, Any]]
+    seed: bytes,
+    task_id: str,
+    rows: list[Any],
+    strata: Mapping[str, Mapping[str, Any]],
+    meanwhile: Callable[[], Any] | None = None,
 ) -> list[str] | None:
     """`select` for a well-formed population (pairs, distinct non-empty string ids, every
     stratum ruled), else None. The keys are made in C loops; the k lowest of a stratum are
@@ -457,7 +489,7 @@ def _select_fast(
     threshold = int(bound * 2**256).to_bytes(32, "big") if bound < 0.5 else None
     chosen = None
     if threshold is not None and n >= PARALLEL_MIN_SUBJECTS and worker_count() > 0:
-        chosen = _select_parallel(prefix, sids, column, whole, partial, threshold)
+        chosen = _select_parallel(prefix, sids, column, whole, partial, threshold, meanwhile)
     if chosen is None:
         chosen = _select_serial(prefix, sids, column, whole, partial, threshold)
         if chosen is None:
@@ -511,18 +543,20 @@ def _select_parallel(
     whole: list[Any],
     partial: dict[Any, tuple[int, float]],
     threshold: bytes,
+    meanwhile: Callable[[], Any] | None = None,
 ) -> list[tuple[bytes, str]] | None:
     """`_select_serial` with the keys made in shares of consecutive ids, each share returning
-    only its keys below the threshold. None (the serial path decides) for ids not listed in
-    increasing order, or a stratum with fewer than k keys below the threshold."""
-    runs = _runs(len(sids), SELECT_OWN_SHARE)
+    only its keys below the threshold; `meanwhile()` runs here while the workers hash. None
+    (the serial path decides) for ids not listed in increasing order, or a stratum with fewer
+    than k keys below the threshold."""
+    runs = _runs(len(sids), SELECT_OWN_SHARE if meanwhile is None else SELECT_OWN_SHARE_BUSY)
     if not all(sids[end - 1] < sids[end] for _, end in runs[:-1]):  # where shares meet
         return None
-    shares = [
-        (prefix, "\n".join(sids[start:end]).encode("utf-8"), end - start, threshold)
-        for start, end in runs
-    ]
-    results = _shared(_selection_share, shares)
+
+    def share(start: int, end: int) -> Callable[[], tuple[Any, ...]]:
+        return lambda: (prefix, "\n".join(sids[start:end]).encode("utf-8"), end - start, threshold)
+
+    results = _shared(_selection_share, [share(*run) for run in runs], meanwhile)
     if None in results:
         return None
     keys: list[bytes] = []  # every key below the threshold, in increasing order
@@ -708,7 +742,7 @@ def _rank_ahead(pool: _Pool, subjects: list[str], departments: list[Department])
         ]
     except (TypeError, UnicodeEncodeError):  # the loop meets it and reports it
         return
-    results = _shared(_ranking_share, shares)
+    results = _shared(_ranking_share, [(lambda share=share: share) for share in shares])
     if None in results:  # an id with a line break: the loop ranks as it goes
         return
     for n, (source, depth) in enumerate(depths.items()):
@@ -971,14 +1005,14 @@ def recompute(record: Mapping[str, Any]) -> dict[str, Any]:
     swaps = record.get("swaps", [])
     if not isinstance(swaps, list) or not all(isinstance(s, Mapping) for s in swaps):
         raise _fail("swaps is a list of objects")
-    subjects = select(seed, task_id, population, strata)
+    snapshot, subjects = snapshot_and_select(seed, task_id, population, strata)
     groups, done = apply_swaps(
         seed, task_id, subjects, departments, inspectors, conflicts, record.get("cap"), swaps
     )
     return {
         **record,
         "population": [list(p) for p in sorted(population)],
-        "snapshot_hash": snapshot_hash(population),
+        "snapshot_hash": snapshot,
         "seed": seed.hex(),
         "subjects": subjects,
         "groups": [g.to_json() for g in groups],
