@@ -89,8 +89,10 @@ function syncSoon() {
   }, 1_500);
 }
 
-/** Sign one event of the visit with the user's device key and queue it for sync. */
-export async function act(me, visitId, type, body) {
+/** Sign one event of the visit with the user's device key and queue it for sync. `body` may
+ * be a promise (a check-in's position): the write counts from the call (outbox.during). */
+export const act = (me, visitId, type, body) => outbox.during(async () => {
+  body = await body;
   const key = await deviceKey(me);
   if (!key) throw Object.assign(new Error('no device key on this phone'), { code: 'device.missing' });
   const signed = await outbox.record(key, {
@@ -99,7 +101,7 @@ export async function act(me, visitId, type, body) {
   });
   syncSoon(); // when online; the outbox backs off by itself otherwise
   return signed;
-}
+});
 
 /** Every event of the visit this phone knows: its own (not rejected) and colleagues'.
  * Each device's events in seq order; devices merged by device time, so the fold sees each

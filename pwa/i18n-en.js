@@ -151,6 +151,8 @@ export default {
   'record.checkins': "Arrivals",
   'record.none': "none",
   'record.pdf': "Print the inspection record (PDF)",
+  'record.saving': "Saving…",
+  'record.changed': "The record has changed: check it again",
   'sign.title': "Subject's signature",
   'sign.compare': "The subject checks the record code {code}, then signs.",
   'sign.name': "Signer's name",

@@ -154,6 +154,8 @@ const zh = {
   'record.checkins': "到场",
   'record.none': "无",
   'record.pdf': "打印检查记录 (PDF)",
+  'record.saving': "正在保存…",
+  'record.changed': "记录已更新，请重新核对",
   'sign.title': "被检查对象签字",
   'sign.compare': "请被检查对象核对记录核对码 {code} 后签字。",
   'sign.name': "签字人姓名",

@@ -67,6 +67,16 @@ export async function record(key, fields) {
   return signed;
 }
 
+// Writes of this page under way, from a check-in's wait for its position to the stored row
+// (fieldwork.act): the sync bar counts them and the record screen waits for them. `begun`
+// counts every write started, so a screen can tell one began after it read the events.
+export let writes = 0, begun = 0;
+/** Run `work` counted in `writes`; 'change' fires when it starts and when it ends. */
+export async function during(work) {
+  writes++; begun++; changed();
+  try { return await work(); } finally { writes--; changed(); }
+}
+
 // --- status -----------------------------------------------------------------------------------
 /** {queued, uploading, verified, rejected, last_sync_ms, last_ok_ms, last_error, failures,
  * next_retry_ms, checkpoint: {size, root, signature} | null} — for the UI. */

@@ -8,24 +8,43 @@ import { h, fill } from '../dom.js';
 import { t } from '../i18n.js';
 import { act, deviceKey, localVisit } from '../fieldwork.js';
 import * as media from '../media.js';
+import * as outbox from '../outbox.js';
 import { assertOver, supported as webauthnSupported } from '../webauthn.js';
 import { checkPin, hasPin } from '../devicekey.js';
 import { busy, field, showError, showInfo, statusLine, title } from './common.js';
 import { codeLabel, codeSelect, fmtTime, photoInput, thumb } from './fieldparts.js';
 import { signPad } from './signpad.js';
 
-export default async function recordScreen({ root, params: [visitId], me, go }) {
-  const local = await localVisit(visitId);
+// `shown`: the hash this screen showed before (a changed one is pointed out).
+export default async function recordScreen(args, shown) {
+  const { root, params: [visitId], me, go } = args;
+  // Never a record without an event this page is still saving (a check-in waits for its
+  // position): wait until none runs, and read again if one began while reading.
+  let seen = outbox.begun;
+  const local = !outbox.writes && await localVisit(visitId);
+  if (outbox.writes || outbox.begun !== seen) {
+    fill(root, title(t('record.title')), t('record.saving'));
+    await new Promise((r) => setTimeout(r, 200));
+    return recordScreen(args, shown);
+  }
   if (!local) return go(`#/visit/${encodeURIComponent(visitId)}`);
   const { pkg, state, record, hash } = local;
   const status = statusLine('record-status');
   const say = (err) => showError(status, err);
-  const redraw = () => recordScreen({ root, params: [visitId], me, go });
+  const redraw = () => recordScreen(args, hash);
   const save = async (type, body, okKey) => {
+    seen = outbox.begun + 1; // this write (act counts it at once) is no reason to draw again
     await act(me, visitId, type, body);
     showInfo(status, t(okKey), 'ok');
     await redraw();
   };
+  // Another write began after this was drawn: draw again (nothing to sign meanwhile).
+  const watch = () => {
+    if (status.isConnected && outbox.begun === seen) return;
+    outbox.changes.removeEventListener('change', watch);
+    if (status.isConnected) redraw();
+  };
+  outbox.changes.addEventListener('change', watch);
   const signedOff = (state.signature && !state.signature.stale) || (state.refusal && !state.refusal.stale);
   // 002:21: when the inspection could not proceed (unreachable, deregistered…) the evidence forms
   // the result and there may be nobody to sign: the inspectors confirm the record as it is.
@@ -46,6 +65,7 @@ export default async function recordScreen({ root, params: [visitId], me, go }) 
     state.confirmations.some((c) => !c.stale) ? h('a', { class: 'tile', id: 'record-pdf', target: '_blank', rel: 'noopener',
       href: `/api/visits/${encodeURIComponent(visitId)}/record.pdf` }, t('record.pdf')) : null,
     h('a', { class: 'tile', href: `#/visit/${encodeURIComponent(visitId)}` }, t('matter.back')));
+  if (shown && shown !== hash) showError(status, t('record.changed'));
   return undefined;
 }
 
@@ -53,18 +73,18 @@ function problems(state) {
   const shown = state.problems.filter((p) => !p.code.startsWith('checkin.clock'));
   if (!shown.length) return null;
   return h('ul', { class: 'card warn', id: 'record-problems' },
-    shown.map((p) => h('li', { 'data-code': p.code }, `${t(`problem.${p.code}`) !== `problem.${p.code}` ? t(`problem.${p.code}`) : p.message} [${p.code}]`)));
+    shown.map((p) => h('li', { 'data-code': p.code }, `${t('problem.' + p.code) !== 'problem.' + p.code ? t('problem.' + p.code) : p.message} [${p.code}]`)));
 }
 
 function recordView(pkg, record) {
   const who = (code) => record.members.find((m) => m.inspector === code)?.name ?? code;
   return h('article', { class: 'card record', id: 'record-view' },
     h('h2', {}, record.subject.name),
-    h('p', {}, `${record.subject.id}${record.subject.address ? ` · ${record.subject.address}` : ''}`),
+    h('p', {}, `${record.subject.id}${record.subject.address ? ' · ' + record.subject.address : ''}`),
     h('p', {}, `${t('record.task')}：${record.task.name ?? ''}（${record.task.code}）`),
-    h('p', {}, `${t('record.members')}：${record.members.map((m) => `${m.name}${m.certificate ? `（${m.certificate}）` : ''}`).join('、')}`),
+    h('p', {}, `${t('record.members')}：${record.members.map((m) => m.name + (m.certificate ? '（' + m.certificate + '）' : '')).join('、')}`),
     h('p', { id: 'record-checkins' }, `${t('record.checkins')}：`, record.checkins.length
-      ? record.checkins.map((c) => `${who(c.inspector)} ${fmtTime(c.at)}${c.distance_m !== undefined ? ` ${c.distance_m} m` : ''}`).join('；')
+      ? record.checkins.map((c) => `${who(c.inspector)} ${fmtTime(c.at)}${c.distance_m !== undefined ? ' ' + c.distance_m + ' m' : ''}`).join('；')
       : t('record.none')),
     record.matters.map((m) => h('section', { class: 'record-matter', 'data-matter': m.code },
       h('h3', {}, `${m.name}（${m.code}）`),
@@ -76,7 +96,7 @@ function recordView(pkg, record) {
         : m.result_conflict ? t('matter.result_conflict') : t('matter.no_result')))),
     record.notes.length ? h('p', {}, `${t('visit.notes')}：${record.notes.map((n) => n.text).join('；')}`) : null,
     record.transcripts.length ? h('p', {}, `${t('note.kind_transcript')}：${record.transcripts.map((n) => n.text).join('；')}`) : null,
-    record.special_outcomes.length ? h('p', {}, `${t('visit.special')}：${record.special_outcomes.map((s) => `${codeLabel(pkg, 'special_outcomes', s.code)} ${s.text}`).join('；')}`) : null,
+    record.special_outcomes.length ? h('p', {}, `${t('visit.special')}：${record.special_outcomes.map((s) => codeLabel(pkg, 'special_outcomes', s.code) + ' ' + s.text).join('；')}`) : null,
     record.photos.length ? h('div', { class: 'thumbs' }, record.photos.map((p) => thumb(p.sha256))) : null);
 }
 
@@ -167,7 +187,7 @@ function refusalCard(pkg, visitId, hash, save, say) {
 function confirmCard({ state, me, hash, signedOff, save, say, visitId }) {
   const mine = state.confirmations.find((c) => c.actor === me.id && !c.stale);
   const list = h('ul', { id: 'confirmations' }, state.confirmations.map((c) => h('li', { 'data-stale': c.stale ? 'yes' : 'no' },
-    `${c.actor === me.id ? t('confirm.me') : c.actor.slice(0, 8)} · ${t(`confirm.${c.method}`)} · ${fmtTime(c.at)}${c.stale ? ` · ${t('confirm.stale')}` : ''}`)));
+    `${c.actor === me.id ? t('confirm.me') : c.actor.slice(0, 8)} · ${t('confirm.' + c.method)} · ${fmtTime(c.at)}${c.stale ? ' · ' + t('confirm.stale') : ''}`)));
   const pin = h('input', { id: 'confirm-pin', type: 'password', inputmode: 'numeric', autocomplete: 'off', maxlength: 12 });
   const pinBox = h('div', { id: 'confirm-pin-box', hidden: true },
     field(t('confirm.pin'), pin),

@@ -13,7 +13,7 @@ async function show() {
   // Read first, then check: the bar is created before the header puts it in the page.
   const st = await outbox.status().catch(() => null);
   if (!st || !bar?.isConnected) return;
-  const waiting = st.queued + st.uploading;
+  const waiting = st.queued + st.uploading + (outbox.writes > 0);
   bar.dataset.waiting = String(waiting);
   bar.dataset.rejected = String(st.rejected);
   bar.title = st.last_ok_ms ? t('sync.last_ok', { at: new Date(st.last_ok_ms).toLocaleString() }) : t('sync.never');
@@ -31,6 +31,8 @@ async function show() {
 // the next tap's write).
 let pending = null;
 outbox.changes.addEventListener('change', () => {
+  // A write began: "all sent" must not stay shown until the re-read.
+  if (outbox.writes && bar?.dataset.waiting === '0') { bar.dataset.waiting = ''; fill(bar, '…'); }
   pending ??= setTimeout(() => { pending = null; show(); }, 300);
 });
 

@@ -101,13 +101,13 @@ function checkinCard(pkg, state, me, record, say) {
       type: 'button', id: 'checkin-button',
       onclick: (ev) => busy(ev.currentTarget, async () => {
         try {
-          const pos = await position();
-          await record('checkin', {
+          // The wait for the position already counts as saving: the record screen waits for it.
+          await record('checkin', position().then((pos) => ({
             lat_e6: Math.round(pos.coords.latitude * 1e6),
             lon_e6: Math.round(pos.coords.longitude * 1e6),
             accuracy_m: Math.max(0, Math.round(pos.coords.accuracy)),
             source: 'gps',
-          }, 'checkin.saved');
+          })), 'checkin.saved');
         } catch (err) {
           manual.hidden = false; // no position: record why, never invent one
           say(err.code === undefined || typeof err.code === 'number'

@@ -146,8 +146,10 @@ async def download(i: Inspector, visit: Visit) -> None:
 
 
 async def check_in(i: Inspector) -> None:
+    """Check in and wait until it is saved (the screen redrawn with "再次签到"): the line
+    "已签到 0/2 人" contains "已签到" before the position has even come."""
     await i.tab.page.click("#checkin-button")
-    await expect(i.tab.page.locator("#checkin-state")).to_contain_text("已签到")
+    await expect(i.tab.page.locator("#checkin-button")).to_have_text("再次签到")
 
 
 async def answer(
