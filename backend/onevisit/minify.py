@@ -1,7 +1,7 @@
 """Minifying the PWA's JavaScript and CSS without changing what they do. Pure: no I/O.
 
 rjsmin and rcssmin remove comments and whitespace by rules, not with a parser, and say so:
-rjsmin handles only *unnested* template literals (`ui/record.js` has a nested one, and
+rjsmin handles only *unnested* template literals (`ui/team.js` has a nested one, and
 rjsmin then strips the space in `` ` · ` `` inside it). So no result is taken on trust: the
 minified text must parse, with tree-sitter's JavaScript or CSS grammar, to the same syntax
 tree as the source — the same nodes, the same tokens with the same text — and every

@@ -50,7 +50,7 @@ async def unminified_client(monkeypatch) -> httpx.AsyncClient:
 
 
 async def test_served_js_and_css_are_minified_and_parse_to_the_same_tree(client):
-    assert any(p.name == "record.js" for p in SOURCES)  # has a nested template literal
+    assert any(p.name == "team.js" for p in SOURCES)  # has a nested template literal
     for path in SOURCES:
         r = await _get(client, _url(path), **{"accept-encoding": "identity"})
         assert r.status_code == 200, path
