@@ -7,6 +7,7 @@ it, the same events sent twice, and the rescue file from the home screen taken i
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -80,6 +81,13 @@ async def log_states(i: Inspector, visit: Visit) -> list[str]:
 
 async def _all_verified(i: Inspector, visit: Visit, n: int) -> None:
     await synced(i)
+    # the sync button's count can lag a write just made: wait until the phone's own rows are
+    # verified (pressing sync again meanwhile), then check that the screen shows them so
+    deadline = asyncio.get_running_loop().time() + 30
+    while [r[1] for r in await own_events(i, visit)] != ["verified"] * n:
+        assert asyncio.get_running_loop().time() < deadline, await own_events(i, visit)
+        await asyncio.sleep(0.5)
+        await synced(i)
     await reopen(i, f"#/visit/{visit.id}")
     own = i.tab.page.locator("#event-log li[data-state]:not([data-state=peer])")
     await expect(own).to_have_count(n)
