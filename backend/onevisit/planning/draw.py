@@ -120,7 +120,6 @@ PARALLEL_MIN_KEYS = 300_000  # match: own-pool key1 count from which they are sh
 # The calling process's share of the keys, relative to a worker's: it also prepares the
 # shares and merges the results (measured on 2 cores with benchmarks/draw.py).
 SELECT_OWN_SHARE = 0.5
-SELECT_OWN_SHARE_BUSY = 0.25  # when this process computes the snapshot hash meanwhile
 MATCH_OWN_SHARE = 0.9
 
 
@@ -549,7 +548,7 @@ def _select_parallel(
     only its keys below the threshold; `meanwhile()` runs here while the workers hash. None
     (the serial path decides) for ids not listed in increasing order, or a stratum with fewer
     than k keys below the threshold."""
-    runs = _runs(len(sids), SELECT_OWN_SHARE if meanwhile is None else SELECT_OWN_SHARE_BUSY)
+    runs = _runs(len(sids), SELECT_OWN_SHARE)
     if not all(sids[end - 1] < sids[end] for _, end in runs[:-1]):  # where shares meet
         return None
 
