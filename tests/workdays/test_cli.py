@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
-from onevisit.cli import build_parser, main
-from onevisit.db import is_sqlite
+from onevisit.cli import build_parser
 from onevisit.errors import AppError
 from onevisit.workdays.cli import run_due, run_import, run_show
 from onevisit.workdays.tables import CalendarYear
@@ -71,23 +74,25 @@ async def test_a_bad_file_prints_every_row_and_exits_2(tmp_path, capsys):
     assert not await CalendarYear.exists().where(CalendarYear.year == year)
 
 
-def test_the_command_runs_and_exits_2_on_a_bad_file(tmp_path, capsys):
-    """The whole command, with its own event loop (SQLite only: PostgreSQL's pool belongs to
-    the tests' loop)."""
-    if not is_sqlite():
-        pytest.skip("the pool of the test session's loop")
+def _command(*args: str) -> subprocess.CompletedProcess:
+    """`onevisit …` as an operator runs it, in its own process, on this run's database."""
+    return subprocess.run(
+        [sys.executable, "-m", "onevisit.cli", *args],
+        capture_output=True, text=True, timeout=120, env={**os.environ},
+    )  # fmt: skip
+
+
+def test_the_command_runs_and_exits_2_on_a_bad_file(tmp_path):
+    """The whole command, in its own process (both engines)."""
     file = tmp_path / "bad.csv"
     file.write_bytes(b"date,kind,name\n2031-02-30,holiday,x\n")
-    with pytest.raises(SystemExit) as exited:
-        main(["calendar", "import", str(file)])
-    assert exited.value.code == 2
-    err = capsys.readouterr().err
-    assert "[calendar.rows_invalid]" in err and "row 2, column date" in err
-    with pytest.raises(SystemExit) as exited:  # a missing file: said, no traceback
-        main(["calendar", "import", str(tmp_path / "none.csv")])
-    assert exited.value.code == 2 and "none.csv" in capsys.readouterr().err
-    main(["calendar", "due", "2026-09-25"])
-    assert "due 2026-10-29" in capsys.readouterr().out
+    done = _command("calendar", "import", str(file))
+    assert done.returncode == 2
+    assert "[calendar.rows_invalid]" in done.stderr and "row 2, column date" in done.stderr
+    done = _command("calendar", "import", str(tmp_path / "none.csv"))  # said, no traceback
+    assert done.returncode == 2 and "none.csv" in done.stderr and "Traceback" not in done.stderr
+    done = _command("calendar", "due", "2026-09-25")
+    assert done.returncode == 0 and "due 2026-10-29" in done.stdout
 
 
 def test_a_bad_date_is_refused_by_the_parser(capsys):
