@@ -29,9 +29,10 @@ from onevisit.evidence.events import SERVER_DEVICE
 from onevisit.field.team import CLOSED
 from onevisit.planning.draw import quota
 from onevisit.planning.tables import Draw, Plan, PlanVersion, Task, TaskMatter, Visit, VisitMember
-from onevisit.results.reading import clock, today_in_china
-from onevisit.results.review import BEIJING, STATES, intake_closed_visits
+from onevisit.results.reading import clock
+from onevisit.results.review import STATES, intake_closed_visits
 from onevisit.results.tables import Result
+from onevisit.workdays.calendar import BEIJING, today_in_china
 from onevisit.workdays.service import get_calendar
 
 __all__ = ["MAX_YEAR", "MIN_YEAR", "dashboard"]

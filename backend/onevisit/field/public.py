@@ -43,6 +43,7 @@ from onevisit.field.projection import Projector, Received, project_visit
 from onevisit.field.record import build_record, short_code
 from onevisit.field.service import received_events, visit_info
 from onevisit.planning.visits import is_visit_id
+from onevisit.workdays.calendar import BEIJING
 
 __all__ = ["METHODS", "RETENTION_YEARS", "public_record", "retention"]
 
@@ -53,7 +54,6 @@ METHODS = {"webauthn": "passkey", "device_pin": "device_pin"}
 SEARCH_BACK = 16  # states tried before each act naming the record (see _candidates)
 MAX_STATES = 64  # states tried in all: each costs a pass over the visit
 RETENTION_YEARS = 2  # archive files kept at least two years (002:25)
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ data, so every value goes through `_e` (html.escape) — nothing is inserted raw
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
@@ -19,10 +19,10 @@ from onevisit.field.codes import (
     SPECIAL_OUTCOMES,
     label,
 )
+from onevisit.workdays.calendar import BEIJING
 
 __all__ = ["error_page", "record_page"]
 
-BEIJING = timezone(timedelta(hours=8))
 METHOD_LABELS = {"passkey": "通行密钥确认", "device_pin": "设备密钥与PIN确认"}
 TYPE_LABELS = {
     "checkin": "到场签到", "item_result": "检查项目结果", "matter_result": "事项结果",

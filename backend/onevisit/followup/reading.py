@@ -18,9 +18,10 @@ from onevisit.field.codes import DISPOSITIONS, label_or_code
 from onevisit.followup import rules
 from onevisit.followup.tables import FollowUp, FollowUpStep
 from onevisit.followup.workflow import followup_row
-from onevisit.results.reading import today_in_china, visible_results
+from onevisit.results.reading import visible_results
 from onevisit.results.review import may_enter, may_review, result_row
 from onevisit.results.tables import Result, ResultVersion
+from onevisit.workdays.calendar import today_in_china
 
 __all__ = ["followup_detail", "list_followups", "result_followups"]
 

@@ -28,8 +28,8 @@ from onevisit.evidence.jcs import canonical
 from onevisit.evidence.store import append_server_entry
 from onevisit.followup import rules
 from onevisit.followup.tables import FollowUp, FollowUpStep
-from onevisit.results.reading import today_in_china
 from onevisit.results.review import MAX_ID, may_enter, may_review, result_row
+from onevisit.workdays.calendar import today_in_china
 
 __all__ = ["followup_row", "open_followup", "record_step"]
 

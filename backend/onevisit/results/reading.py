@@ -24,7 +24,6 @@ from onevisit.field.codes import DISPOSITIONS, RESULT_CODES, label_or_code
 from onevisit.planning.tables import VisitMember
 from onevisit.results.review import (
     ACTIONS,
-    BEIJING,
     STATES,
     WITHHELD,
     intake_closed_visits,
@@ -33,7 +32,7 @@ from onevisit.results.review import (
     result_row,
 )
 from onevisit.results.tables import Result, ResultStep, ResultVersion
-from onevisit.workdays.calendar import WorkdayCalendar
+from onevisit.workdays.calendar import BEIJING, WorkdayCalendar, today_in_china
 from onevisit.workdays.service import get_calendar
 
 __all__ = [
@@ -44,17 +43,12 @@ __all__ = [
     "public_subject",
     "result_detail",
     "search_public",
-    "today_in_china",
     "visible_results",
 ]
 
 ALERT_DAYS = (5, 2)  # working days left when the reviewers are reminded
 MAX_LIST = 500
 _STATE_CODES = {c for c, _ in STATES}
-
-
-def today_in_china() -> dt.date:
-    return dt.datetime.now(BEIJING).date()
 
 
 def clock(calendar: WorkdayCalendar, row: Mapping[str, Any], today: dt.date) -> dict[str, Any]:

@@ -45,6 +45,7 @@ from onevisit.field.service import received_events, visit_info
 from onevisit.field.team import CLOSED, closure_of
 from onevisit.planning.tables import Visit
 from onevisit.results.tables import Result, ResultStep, ResultVersion
+from onevisit.workdays.calendar import BEIJING
 
 __all__ = [
     "ACTIONS",
@@ -61,7 +62,6 @@ __all__ = [
     "withhold",
 ]
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 PENDING_ENTRY, PENDING_REVIEW, RETURNED = "pending_entry", "pending_review", "returned"
 APPROVED, PUBLISHED, WITHHELD = "approved", "published", "withheld"
 STATES = (

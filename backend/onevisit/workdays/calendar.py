@@ -24,20 +24,28 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import NamedTuple
 
 __all__ = [
+    "BEIJING",
     "PUBLISH_WITHIN",
     "DueDate",
     "Kind",
     "SpecialDay",
     "WorkdayCalendar",
     "WorkingDaysLeft",
+    "today_in_china",
 ]
 
+BEIJING = timezone(timedelta(hours=8))  # China keeps one time zone, no summer time
 PUBLISH_WITHIN = 20  # working days from the inspection to publication (002:20(三))
+
+
+def today_in_china() -> date:
+    """Today's date in China, whatever the server's own time zone."""
+    return datetime.now(BEIJING).date()
 
 
 class Kind(StrEnum):
