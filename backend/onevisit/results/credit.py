@@ -24,7 +24,8 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Max
 
-from onevisit.results.tables import Result, ResultVersion
+from onevisit.results.reading import versions_of
+from onevisit.results.tables import Result
 
 __all__ = [
     "PROBLEM_LEVEL",
@@ -69,18 +70,12 @@ async def risk_levels(today: dt.date) -> dict[str, str]:
     )
     if not rows:
         return {}
-    published = {(r["id"], r["published_version"]): r["subject_id"] for r in rows}
     levels: dict[str, str] = {}
-    ids = sorted({r["id"] for r in rows})
-    for start in range(0, len(ids), 5000):
-        versions = await ResultVersion.select(
-            ResultVersion.result, ResultVersion.version, ResultVersion.result_code
-        ).where(ResultVersion.result.is_in(ids[start : start + 5000]))
-        for v in versions:
-            subject = published.get((v["result"], v["version"]))
-            level = PROBLEM_LEVEL.get(v["result_code"])
-            if subject is not None and level is not None:
-                levels[subject] = effective_class(levels.get(subject, "A"), level)
+    versions = await versions_of(sorted({r["id"] for r in rows}))
+    for r in rows:
+        level = PROBLEM_LEVEL.get(versions[(r["id"], r["published_version"])]["result_code"])
+        if level is not None:
+            levels[r["subject_id"]] = effective_class(levels.get(r["subject_id"], "A"), level)
     return levels
 
 

@@ -43,6 +43,7 @@ __all__ = [
     "public_subject",
     "result_detail",
     "search_public",
+    "versions_of",
     "visible_results",
 ]
 
@@ -156,7 +157,7 @@ async def list_results(
             if extra is not None and extra is not False and extra != "":
                 query = query.where(extra)
         rows = await query
-        versions = await _versions([r["id"] for r in rows])
+        versions = await versions_of([r["id"] for r in rows])
     items = [
         _summary(r, versions[(r["id"], r["version"])], clock(calendar, r, today)) for r in rows
     ]
@@ -169,7 +170,9 @@ async def list_results(
     return {"results": items, "counts": counts, "overdue": overdue, "today": today.isoformat()}
 
 
-async def _versions(ids: list[int]) -> dict[tuple[int, int], dict[str, Any]]:
+async def versions_of(ids: list[int]) -> dict[tuple[int, int], dict[str, Any]]:
+    """(result id, version) → that version's row, for every version of the results `ids`
+    (in chunks: PostgreSQL takes at most 32,767 parameters)."""
     out: dict[tuple[int, int], dict[str, Any]] = {}
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
@@ -245,7 +248,7 @@ async def _published(where: Any = None, limit: int | None = None) -> list[dict[s
             query = query.limit(limit)
         rows = await query
         ids = [r["id"] for r in rows]
-        versions = await _versions(ids)
+        versions = await versions_of(ids)
         steps = []
         for start in range(0, len(ids), 5000):
             steps += (
