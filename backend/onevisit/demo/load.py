@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from onevisit.auth.roles import Caller, Role
+from onevisit.auth.roles import CLI_CALLER, Role
 from onevisit.auth.tables import User
 from onevisit.auth.users import create_user
 from onevisit.demo.dataset import DemoDataset, build_demo_dataset
@@ -261,17 +261,13 @@ async def _close_and_publish(task_id: int) -> None:
             .where(User.inspector == leader["inspector"])
             .first()
         )
-        await close_visit(visit_id=str(v["id"]), caller=_caller(str(user["id"]), user["name"],
-                                                                 Role.leader))  # fmt: skip
+        leader_caller = replace(CLI_CALLER, user_id=str(user["id"]), name=user["name"],
+                                role=Role.leader)  # fmt: skip
+        await close_visit(visit_id=str(v["id"]), caller=leader_caller)
     await intake_closed_visits()
     if not visits:
         return
-    desk = _caller(DEMO_ACTOR, "演示公示", Role.admin)
+    desk = replace(CLI_CALLER, user_id=DEMO_ACTOR, name="演示公示")  # an admin, as the CLI
     for r in await Result.select(Result.id).where(Result.visit == visits[0]["id"]):
         await approve(caller=desk, result_id=r["id"])
         await publish(caller=desk, result_id=r["id"])
-
-
-def _caller(user_id: str, name: str, role: Role) -> Caller:
-    return Caller(user_id=user_id, name=name, role=role, department=None, inspector_code=None,
-                  session_id=0, csrf_token="", session_method="cli")  # fmt: skip
