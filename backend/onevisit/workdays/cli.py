@@ -8,10 +8,10 @@ onevisit calendar due DATE        the 20th working day after a visit on DATE
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from pathlib import Path
 
+from onevisit.directory.cli import print_row_errors
 from onevisit.errors import AppError
 from onevisit.workdays import service
 from onevisit.workdays.calendar import PUBLISH_WITHIN, Kind
@@ -29,13 +29,7 @@ async def run_import(*, path: str) -> None:
             data=file.read_bytes(), filename=file.name, actor="cli"
         )
     except AppError as exc:
-        for e in exc.details.get("errors", []):
-            print(
-                f"row {e['row']}, column {e['column']}: {e['code']} — {e['message']}",
-                file=sys.stderr,
-            )
-        if "errors" in exc.details:  # printed line by line above; keep the summary short
-            exc.details = {"errors": len(exc.details["errors"])}
+        print_row_errors(exc)
         raise
     for w in report.warnings:
         print(f"warning: row {w['row']}, column {w['column']}: {w['code']} — {w['message']}")
