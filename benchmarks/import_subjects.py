@@ -76,7 +76,8 @@ async def child(rows: int, profile: bool) -> tuple[float, float, float]:
     from onevisit.cli import migrate
     from onevisit.db import bulk_insert, engine, is_sqlite, start_pool, write_transaction
     from onevisit.directory.importing import import_file, parse_subjects
-    from onevisit.directory.subjects import SUBJECT_COLUMNS, _stored
+    from onevisit.directory.records import stored_subject
+    from onevisit.directory.subjects import SUBJECT_COLUMNS
     from onevisit.directory.tabular import read_table
 
     with contextlib.redirect_stdout(io.StringIO()):  # piccolo's migration banner
@@ -106,7 +107,7 @@ async def child(rows: int, profile: bool) -> tuple[float, float, float]:
         assert result.created == rows, result
 
         now = datetime.now(UTC)
-        stored = [(*_stored(r), 1, result.revision, now) for r in records]
+        stored = [(*stored_subject(r), 1, result.revision, now) for r in records]
         t0 = time.perf_counter()
         async with write_transaction():
             await bulk_insert("subject_bench", SUBJECT_COLUMNS, stored)

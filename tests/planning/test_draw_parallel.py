@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from onevisit import workers
 from onevisit.planning import draw
 from tests.planning.test_draw_spec import RefPool, ref_match, ref_select
 
@@ -133,14 +134,14 @@ def test_the_vectors_recompute_on_the_parallel_path(parallel, path):
 def test_the_pool_survives_repeated_calls_and_threads(parallel):
     s = scene(1500, None, "threads")
     first = draw_of(s)
-    executor = draw._executor
+    executor = workers._executor
     assert executor is not None
     for _ in range(3):
         assert draw_of(s) == first
     with ThreadPoolExecutor(4) as threads:  # as the server calls it, from worker threads
         results = list(threads.map(lambda _: draw_of(s), range(8)))
     assert results == [first] * 8
-    assert draw._executor is executor
+    assert workers._executor is executor
     done: list[Any] = []
     thread = threading.Thread(target=lambda: done.append(draw_of(s)))
     thread.start()
@@ -151,14 +152,14 @@ def test_the_pool_survives_repeated_calls_and_threads(parallel):
 def test_a_dead_worker_is_a_clear_error_and_the_next_draw_works(parallel):
     s = scene(1000, None, "crash")
     first = draw_of(s)
-    executor = draw._executor
+    executor = workers._executor
     assert executor is not None and executor._processes
     for pid in list(executor._processes):
         os.kill(pid, signal.SIGKILL)
     with pytest.raises(draw.DrawWorkerError, match="worker process of the draw died"):
         for _ in range(20):  # the pool notices the death at once or at the next result
             draw_of(s)
-    assert draw._executor is not executor  # dropped: the next draw starts a new pool
+    assert workers._executor is not executor  # dropped: the next draw starts a new pool
     assert draw_of(s) == first
 
 

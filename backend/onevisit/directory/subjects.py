@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from itertools import repeat
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
@@ -18,7 +17,13 @@ from piccolo.columns.combination import WhereRaw
 from onevisit.bulk import bulk_update, copy_rows, fetch_by_keys
 from onevisit.db import bulk_insert, is_sqlite, write_transaction
 from onevisit.directory.fields import normalise_subject_id
-from onevisit.directory.records import SUBJECT_FIELDS, RecordColumns, clean_subject
+from onevisit.directory.records import (
+    SUBJECT_FIELDS,
+    RecordColumns,
+    clean_subject,
+    stored_subject,
+    stored_subject_rows,
+)
 from onevisit.directory.revisions import latest_revision, new_revision
 from onevisit.directory.schemas import (
     ImportResult,
@@ -44,39 +49,8 @@ __all__ = [
 SUBJECT_COLUMNS = (*SUBJECT_FIELDS, "version", "revision", "updated_at")
 HISTORY_COLUMNS = (*SUBJECT_FIELDS, "version", "revision", "superseded_by_revision", "updated_at")
 _N = len(SUBJECT_FIELDS)
-_TAGS = SUBJECT_FIELDS.index("tags")
+_TAGS = SUBJECT_FIELDS.index("tags")  # the stored record's tags: JSON text
 _OUT = (*SUBJECT_FIELDS, "version", "revision")
-
-
-def _tags_json(tags: list[str], _memo: dict[tuple, str] = {}) -> str:  # noqa: B006
-    """Tags as the engines take them (JSON text). The few distinct tag lists of a directory are
-    encoded once (memo bounded below)."""
-    key = tuple(tags)
-    text = _memo.get(key)
-    if text is None:
-        text = json.dumps(tags, ensure_ascii=False)
-        if len(_memo) < 10_000:
-            _memo[key] = text
-    return text
-
-
-def _stored(record: tuple) -> tuple:
-    """A record as the engines take it (tags is the last field)."""
-    return (*record[:_TAGS], _tags_json(record[_TAGS]))
-
-
-def _stored_rows(records: Sequence[tuple], *extra: Any) -> list[tuple]:
-    """_stored(record) + extra of each record, built column by column (loops in C): an import
-    writes 100,000 of these."""
-    if not records:
-        return []
-    columns: list[Any]
-    if isinstance(records, RecordColumns):
-        columns = list(records.columns)
-    else:
-        columns = list(zip(*records, strict=True))
-    columns[_TAGS] = list(map(_tags_json, columns[_TAGS]))
-    return list(zip(*columns, *(repeat(v, len(records)) for v in extra), strict=True))
 
 
 def _fields_of(row: tuple) -> tuple:
@@ -123,7 +97,7 @@ async def write_subjects(
         revision = await new_revision(
             actor=actor, source=source, note=note, rows=len(new) + len(changed)
         )
-        await bulk_insert("subject", SUBJECT_COLUMNS, _stored_rows(new, 1, revision, now))
+        await bulk_insert("subject", SUBJECT_COLUMNS, stored_subject_rows(new, 1, revision, now))
         # History first: the superseded version is kept before the current row is overwritten.
         await bulk_insert(
             "subject_history",
@@ -134,7 +108,7 @@ async def write_subjects(
             "subject",
             "subject_id",
             SUBJECT_COLUMNS[1:],
-            [(*_stored(r)[1:], old[_N] + 1, revision, now, r[0]) for r, old in changed],
+            [(*stored_subject(r)[1:], old[_N] + 1, revision, now, r[0]) for r, old in changed],
         )
     return ImportResult(
         revision=revision, created=len(new), updated=len(changed), unchanged=unchanged
@@ -161,7 +135,7 @@ async def stream_new_subjects(
 
         async def rows() -> AsyncIterator[tuple]:
             for records in chunks:  # checks the next part: the server inserts meanwhile
-                for row in _stored_rows(records, 1, revision, now):
+                for row in stored_subject_rows(records, 1, revision, now):
                     yield row
 
         await copy_rows("subject", SUBJECT_COLUMNS, rows())

@@ -14,7 +14,7 @@ from typing import Any
 
 from onevisit.errors import CATALOGUE, AppError
 
-__all__ = ["Table", "read_table", "write_table"]
+__all__ = ["Table", "is_xlsx", "read_csv_text", "read_table", "write_table"]
 
 _ZIP_MAGIC = b"PK\x03\x04"
 # Whitespace (as str.strip() sees it) other than line breaks: a file without any, and without
@@ -79,14 +79,22 @@ class Table:
 
 
 def read_table(data: bytes, filename: str = "") -> Table:
-    if data.startswith(_ZIP_MAGIC) or filename.lower().endswith(".xlsx"):
-        lines = _xlsx_lines(data)
-    else:
-        text = _decode(data)
-        simple = _simple_csv(text)
-        if simple is not None:
-            return simple
-        lines = _csv_lines(text)
+    if is_xlsx(data, filename):
+        return _table(_xlsx_lines(data))
+    return read_csv_text(_decode(data))
+
+
+def is_xlsx(data: bytes, filename: str = "") -> bool:
+    return data.startswith(_ZIP_MAGIC) or filename.lower().endswith(".xlsx")
+
+
+def read_csv_text(text: str) -> Table:
+    """The table of a decoded CSV text."""
+    simple = _simple_csv(text)
+    return simple if simple is not None else _table(_csv_lines(text))
+
+
+def _table(lines: Iterable[list[str]]) -> Table:
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     for number, cells in enumerate(lines, start=1):

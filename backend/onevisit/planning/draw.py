@@ -22,20 +22,16 @@ so keys stay `bytes` (no int conversion). Ratios are decimal strings computed wi
 
 from __future__ import annotations
 
-import atexit
 import gc
 import hashlib
 import heapq
 import json
 import math
-import multiprocessing
-import os
 import re
-import threading
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,7 +40,9 @@ from itertools import chain, compress, cycle, islice, pairwise, repeat
 from operator import add, attrgetter, eq, itemgetter, lt
 from typing import Any
 
+from onevisit import workers
 from onevisit.errors import AppError
+from onevisit.workers import WorkerError, worker_count
 
 __all__ = [
     "FORMAT_VERSION",
@@ -110,10 +108,9 @@ def _gc_paused() -> Iterator[None]:
 # hashlib keeps the GIL for short messages, so threads do not help: a large draw hands shares
 # of its keys to worker processes and hashes a share itself meanwhile. The workers return
 # compact results (keys below a threshold; rankings as small integers), which the calling
-# process merges into exactly what the serial path gives. The pool is made on first use with
-# "forkserver" (the server draws from a worker thread of an asyncio app, where fork() is
-# unsafe) and lives until exit. Small draws stay in-process: their dispatch would cost more
-# than it saves, and the spec's thousands of small test cases stay fast.
+# process merges into exactly what the serial path gives. The pool is onevisit.workers' (shared
+# with large imports). Small draws stay in-process: their dispatch would cost more than it
+# saves, and the spec's thousands of small test cases stay fast.
 
 PARALLEL_MIN_SUBJECTS = 200_000  # select: population size from which keys are shared out
 PARALLEL_MIN_KEYS = 300_000  # match: own-pool key1 count from which they are shared out
@@ -123,46 +120,9 @@ SELECT_OWN_SHARE = 0.5
 MATCH_OWN_SHARE = 0.9
 
 
-class DrawWorkerError(RuntimeError):
+class DrawWorkerError(WorkerError):
     """A worker process of the parallel draw died (killed, out of memory). Not a draw.* error:
     the draw's inputs are fine and the same draw can be computed again."""
-
-
-_executor: ProcessPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def worker_count() -> int:
-    """Worker processes a large draw uses besides the calling process (0: serial only)."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return cpus - 1
-
-
-def _workers() -> ProcessPoolExecutor | None:
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            count = worker_count()
-            if count < 1:
-                return None
-            context = multiprocessing.get_context("forkserver")
-            _executor = ProcessPoolExecutor(count, mp_context=context, initializer=gc.disable)
-        return _executor
-
-
-def shutdown_workers() -> None:
-    """Stop the worker processes (at exit; a later large draw starts them again)."""
-    global _executor
-    with _executor_lock:
-        executor, _executor = _executor, None
-    if executor is not None:
-        executor.shutdown(wait=True, cancel_futures=True)
-
-
-atexit.register(shutdown_workers)
 
 
 def _shared(
@@ -174,7 +134,7 @@ def _shared(
     meanwhile, after `meanwhile()` (other work of this process that would otherwise wait for
     the workers); results in the order of the shares. Each share is made just before it is
     handed out, so the workers start before this process prepares its own."""
-    executor = _workers()
+    executor = workers.pool()
     assert executor is not None
     futures: list[Future[Any]] = []
     try:
@@ -184,10 +144,7 @@ def _shared(
         own = function(*shares[-1]())
         return [future.result() for future in futures] + [own]
     except BrokenProcessPool as exc:
-        with _executor_lock:
-            global _executor
-            if _executor is executor:
-                _executor = None
+        workers.discard(executor)
         raise DrawWorkerError(f"a worker process of the draw died: {exc}") from exc
     finally:
         for future in futures:
