@@ -9,26 +9,31 @@ names the seq expected; media.not_uploaded: upload, then resend the same event).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+from onevisit import workers
 from onevisit.auth.tables import DeviceKey
 from onevisit.bulk import fetch_by_keys
 from onevisit.db import read_transaction, write_transaction
 from onevisit.evidence import merkle
 from onevisit.evidence.confirm import load_confirmation_keys
 from onevisit.evidence.errors import EvidenceError
-from onevisit.evidence.events import (
-    SERVER_DEVICE,
-    Event,
-    check_chain,
-    parse_event,
-    verify_event_signature,
-)
+from onevisit.evidence.events import Event, check_chain, verify_event_signature
 from onevisit.evidence.log import LogAppender, SignedCheckpoint, sign_checkpoint
 from onevisit.evidence.store import ChainHead, chain_heads, now_ms, store_events
-from onevisit.field.bodies import check_body
+from onevisit.sync.checks import (
+    MAX_ENVELOPE_BYTES,
+    Rejected,
+    Submitted,
+    check_share,
+    named_devices,
+    parse_submitted,
+)
 from onevisit.sync.media import check_media, load_media
 from onevisit.sync.scope import check_scope, load_scopes
 
@@ -43,21 +48,11 @@ __all__ = [
 ]
 
 MAX_BATCH = 500  # events per request: a day's work of one phone fits in a few
-MAX_ENVELOPE_BYTES = 64 * 1024  # bodies reference media by hash; they stay small
-
-
-class Rejected(EvidenceError):
-    """A check of this module failed; `code` is set per instance."""
-
-    def __init__(self, code: str, reason: str = "", **details: Any) -> None:
-        super().__init__(reason, **details)
-        self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class Submitted:
-    envelope: str  # the canonical JSON text; its UTF-8 bytes are what was signed
-    sig: str
+# Parsing and ECDSA verification are two thirds of an ingest and keep the GIL: from this many
+# events a batch hands its first WORKER_SHARE to a worker process (onevisit.workers) and checks
+# the rest itself meanwhile. Smaller ones: the round trip would cost more than it saves.
+PARALLEL_MIN_EVENTS = 64
+WORKER_SHARE = 0.5
 
 
 @dataclass
@@ -94,23 +89,8 @@ async def _device_keys(devices: Sequence[str]) -> dict[str, dict[str, Any]]:
     return {r["device_id"]: dict(r, spki=bytes(r["spki"])) for r in rows}
 
 
-def _parse(item: Submitted) -> Event:
-    """Bytes, size, canonical form and fields: no key and no lock needed."""
-    try:
-        raw = item.envelope.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Rejected("event.malformed", "the envelope is not valid Unicode text") from None
-    if len(raw) > MAX_ENVELOPE_BYTES:
-        raise Rejected("event.too_large", f"envelope over {MAX_ENVELOPE_BYTES} bytes")
-    event = parse_event(raw)
-    if event.device == SERVER_DEVICE:
-        raise Rejected("device.reserved", "only the server writes as device 'server'")
-    check_body(event.type, event.body)
-    return event
-
-
-def _verify(event: Event, sig: str, keys: dict[str, dict[str, Any]]) -> None:
-    """The device key exists, is not revoked, belongs to the actor, and signed these bytes."""
+def _device_key(event: Event, keys: dict[str, dict[str, Any]]) -> bytes:
+    """The SPKI of the event's device key, which exists, is not revoked and is the actor's."""
     key = keys.get(event.device)
     if key is None:
         raise Rejected("device.unknown", "register this device key first", device=event.device)
@@ -118,28 +98,83 @@ def _verify(event: Event, sig: str, keys: dict[str, dict[str, Any]]) -> None:
         raise Rejected("device.revoked", device=event.device)
     if str(key["app_user"]) != event.actor:
         raise Rejected("device.not_actor", "the device key belongs to another user")
-    verify_event_signature(envelope_bytes=event.raw, signature_b64url=sig, spki_der=key["spki"])
+    return key["spki"]
+
+
+def _worker_share(items: Sequence[Submitted]) -> int:
+    """How many of the first items a worker process checks (0: none)."""
+    if len(items) < PARALLEL_MIN_EVENTS or workers.worker_count() < 1:
+        return 0
+    return max(1, int(len(items) * WORKER_SHARE))
+
+
+def _worker_checks(items: Sequence[Submitted], spki: dict[str, bytes]) -> Future | None:
+    """check_share(items) handed to a worker process now (None: no pool); see _worker_result."""
+    executor = workers.pool()
+    if executor is None:
+        return None
+    try:
+        future = executor.submit(check_share, items, spki)
+    except BrokenProcessPool:
+        workers.discard(executor)
+        return None
+    future.add_done_callback(lambda f: _discard_if_broken(executor, f))
+    return future
+
+
+def _discard_if_broken(executor: ProcessPoolExecutor, future: Future) -> None:
+    if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+        workers.discard(executor)  # the next batch starts a new pool
+
+
+async def _worker_result(future: Future | None, count: int) -> list[Event | None]:
+    """What the worker found; all None (to be checked here) if there was none or it died."""
+    if future is not None:
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:  # nothing is lost but the time
+            pass
+    return [None] * count
 
 
 async def authenticate(items: Sequence[Submitted]) -> tuple[list[Ack], dict[int, Event]]:
     """The checks that need no lock: bytes, canonical form, body, the device key of the actor,
     the signature and a passkey confirmation's assertion. Returns the acks (rejected ones
     filled in, the rest pending) and the events that passed, by position. Also used by a
-    bundle import (bundle.py) to know whose signed events name the media it carries."""
+    bundle import (bundle.py) to know whose signed events name the media it carries.
+
+    A large batch is parsed and its signatures verified by checks.check_share, its first share
+    in a worker process while this one does the rest; an item check_share could not pass is
+    checked again here, so every item gets the error the checks below give, in their order."""
     acks = [Ack(position=i, status="pending") for i in range(len(items))]
+    split = _worker_share(items)
+    keys: dict[str, dict[str, Any]] = {}
+    found: list[Event | None] = [None] * len(items)  # parsed, and signature verified
+    if split:  # the keys both shares need, before anything is parsed
+        async with read_transaction():
+            keys = await _device_keys(sorted(named_devices(items)))
+        spki = {device: key["spki"] for device, key in keys.items()}
+        theirs = _worker_checks(items[:split], spki)  # the worker starts at once
+        found[split:] = check_share(items[split:], spki)
+        found[:split] = await _worker_result(theirs, split)
     parsed: dict[int, Event] = {}
-    for i, item in enumerate(items):
+    for i, event in enumerate(found):
         try:
-            parsed[i] = _parse(item)
+            parsed[i] = event if event is not None else parse_submitted(items[i])
         except EvidenceError as exc:
             _reject(acks[i], exc)
     async with read_transaction():  # the rows checks need, read before the lock
-        keys = await _device_keys([e.device for e in parsed.values()])
+        missing = {e.device for e in parsed.values()} - keys.keys()
+        keys.update(await _device_keys(sorted(missing)))
         passkeys = await load_confirmation_keys(parsed.values())  # spec §5: verified on sync
     for i, event in list(parsed.items()):
         acks[i].id, acks[i].hash = event.id, event.hash
         try:
-            _verify(event, items[i].sig, keys)
+            spki_der = _device_key(event, keys)
+            if found[i] is None:  # not verified by check_share
+                verify_event_signature(
+                    envelope_bytes=event.raw, signature_b64url=items[i].sig, spki_der=spki_der
+                )
             passkeys.check(event)
         except EvidenceError as exc:
             _reject(acks[i], exc)
