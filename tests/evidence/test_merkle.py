@@ -13,6 +13,7 @@ from onevisit.evidence.merkle import (
     append_nodes,
     consistency_path,
     inclusion_path,
+    inclusion_paths,
     leaf_hash,
     node_hash,
     root_of,
@@ -215,3 +216,30 @@ def test_inclusion_memo_gives_the_same_proofs():
     for index in range(250, 300):
         assert inclusion_path(index, 300, get, memo) == inclusion_path(index, 300, get)
     assert memo  # it was used
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 13, 64, 65, 100, 129])
+def test_inclusion_paths_of_the_last_leaves_are_each_leafs_path(size: int) -> None:
+    """inclusion_paths(first, size) == [inclusion_path(m, size) for m in [first, size)], for
+    every first, on stored nodes; and the paths match the RFC reference."""
+    for first in range(size):
+        paths = inclusion_paths(first, size, STORE.get)
+        assert paths == [inclusion_path(m, size, STORE.get) for m in range(first, size)]
+        assert paths[-1] == ref_path(size - 1, DATA[:size])
+    with pytest.raises(ValueError):
+        inclusion_paths(size, size, STORE.get)
+
+
+def test_inclusion_paths_read_stored_nodes_only_left_of_the_batch() -> None:
+    """A batch of 200 at the end of a tree of 5,000: the walk reads the leaves of the batch and
+    one stored node per level left of it, not the rest of the tree."""
+    store, _ = build(5000)
+    read: list[tuple[int, int]] = []
+
+    def get(level: int, index: int) -> bytes:
+        read.append((level, index))
+        return store.get(level, index)
+
+    paths = inclusion_paths(4800, 5000, get)
+    assert paths == [inclusion_path(m, 5000, store.get) for m in range(4800, 5000)]
+    assert len(read) < 200 + 2 * 13

@@ -51,6 +51,7 @@ __all__ = [
     "media_hashes",
     "media_refs",
     "named_record",
+    "names_media",
     "parse_event",
     "parse_leaf_input",
     "sign_event",
@@ -318,6 +319,13 @@ def media_refs(value: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(value, list):
         for v in value:
             yield from media_refs(v)
+
+
+def names_media(event: Event) -> bool:
+    """Whether the event's body may hold a media reference: each has a "sha256" member, which
+    the canonical bytes spell out. Most events (item results, notes) have none, and the walk
+    of their bodies is skipped."""
+    return b'"sha256":' in event.raw
 
 
 def media_hashes(body: Any) -> list[str]:

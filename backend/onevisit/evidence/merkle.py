@@ -23,6 +23,7 @@ __all__ = [
     "append_nodes",
     "consistency_path",
     "inclusion_path",
+    "inclusion_paths",
     "leaf_hash",
     "node_hash",
     "root_of",
@@ -142,6 +143,31 @@ def inclusion_path(
             start += k
     path.reverse()
     return path
+
+
+def inclusion_paths(first: int, size: int, get_node: GetNode) -> list[list[bytes]]:
+    """PATH(m, D[size]) for every m in [first, size) — what inclusion_path gives for each, leaf-
+    side first — in one walk that hashes each subtree once: the proofs of a sync batch, whose
+    leaves are the last ones of the tree. Subtrees wholly left of `first` are read as stored
+    nodes; the others are folded from their leaves (get_node(0, m)), as append_nodes made them."""
+    if not 0 <= first < size:
+        raise ValueError(f"[{first}, {size}) is not a range of leaves of a tree of size {size}")
+    paths: list[list[bytes]] = [[] for _ in range(size - first)]
+
+    def walk(start: int, end: int) -> bytes:  # MTH of [start, end), end > first
+        if end - start == 1:
+            return get_node(0, start)
+        mid = start + _split(end - start)
+        left = walk(start, mid) if mid > first else subtree_hash(start, mid, get_node)
+        right = walk(mid, end)
+        for path in paths[max(start, first) - first : max(mid - first, 0)]:
+            path.append(right)  # the left side's wanted leaves, after their deeper siblings
+        for path in paths[max(mid, first) - first : end - first]:
+            path.append(left)
+        return node_hash(left, right)
+
+    walk(0, size)
+    return paths
 
 
 def consistency_path(m: int, n: int, get_node: GetNode) -> list[bytes]:

@@ -22,6 +22,7 @@ from onevisit.evidence.events import (
     leaf_input,
     media_hashes,
     named_record,
+    names_media,
     parse_event,
     sign_event,
 )
@@ -136,7 +137,9 @@ async def store_events(
             )
         )
     await bulk_insert("event", EVENT_COLUMNS, rows)
-    refs = [(sha, e.hash, e.visit) for e, _ in items for sha in media_hashes(e.body)]
+    refs = [
+        (sha, e.hash, e.visit) for e, _ in items if names_media(e) for sha in media_hashes(e.body)
+    ]
     await bulk_insert("media_ref", ("sha256", "event_hash", "visit"), refs)
     named = [(named_record(e.type, e.body), e.hash, e.visit) for e, _ in items]
     await bulk_insert(

@@ -226,10 +226,11 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
         for (_, _, ack), done in zip(to_store, accepted, strict=True):
             ack.status, ack.log_index, ack.received_ms = "accepted", done.log_index, received
         checkpoint = await sign_checkpoint(appender) if accepted else None
-    if checkpoint is not None:
-        memo: dict[tuple[int, int], bytes] = {}  # the batch's proofs share right-edge subtrees
+    if checkpoint is not None:  # the accepted events are the last leaves, in order
+        first = accepted[0].log_index
+        paths = merkle.inclusion_paths(first, appender.size, appender.get_node)
         for _, _, ack in to_store:
-            path = merkle.inclusion_path(ack.log_index, appender.size, appender.get_node, memo)
+            path = paths[ack.log_index - first]
             ack.inclusion = {
                 "index": ack.log_index,
                 "size": appender.size,

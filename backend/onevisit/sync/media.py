@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onevisit.evidence.errors import EvidenceError
-from onevisit.evidence.events import Event, media_hashes, media_refs
+from onevisit.evidence.events import Event, media_hashes, media_refs, names_media
 from onevisit.evidence.tables import MediaRef
 from onevisit.field.shapes import HEX64, BodyInvalid
 from onevisit.media.tables import MediaObject, MediaUpload
@@ -80,7 +80,7 @@ def _user_key(actor: str) -> str | None:
 async def load_media(events: Iterable[Event]) -> Stored:
     """The stored originals any of these events references, with the complete uploads of them
     by the events' actors and the references to them from the events' visits."""
-    events = list(events)
+    events = [e for e in events if names_media(e)]
     wanted = sorted({sha for e in events for sha in media_hashes(e.body) if HEX64.fullmatch(sha)})
     actors = {key: e.actor for e in events if (key := _user_key(e.actor)) is not None}
     visits = {e.visit for e in events if e.visit is not None}
@@ -113,6 +113,8 @@ async def load_media(events: Iterable[Event]) -> Stored:
 def check_media(event: Event, stored: Stored) -> None:
     """Raise unless every original the event references is stored, the event may point at
     it, and it is stored with the reference's size and type."""
+    if not names_media(event):
+        return
     missing: list[str] = []
     for ref in media_refs(event.body):
         sha = ref["sha256"]
