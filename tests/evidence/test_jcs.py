@@ -148,7 +148,7 @@ def test_text_level_rule_check_agrees_with_the_walk():
     """parse_canonical judges the §1 rules on the text when it can (jcs._plainly_within_rules)
     and walks the values otherwise: both must accept and refuse exactly the same bytes. Texts
     with combining marks after escapes, marks out of order, long digit runs in strings and
-    numbers, deep nesting."""
+    numbers, non-ASCII keys and keys holding quotes and ':', floats, deep nesting."""
     import json
     import random
 
@@ -191,8 +191,11 @@ def test_text_level_rule_check_agrees_with_the_walk():
 
     for i in range(3000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 10)))
-        number = rng.choice([0, 7, 2**53 - 1, -(2**53) + 1, 10**15, 2**53])
+        number = rng.choice([0, 7, 2**53 - 1, -(2**53) + 1, 10**15, 2**53, 1.5])
         value: object = {"s": text, "n": number, "d": "1234567890123456" if i % 7 == 0 else "x"}
+        if i % 3 == 0:  # a key of any characters: non-ASCII, quotes, backslashes, ':'
+            key = "".join(rng.choice([*pool, ":", '":']) for _ in range(rng.randint(1, 6)))
+            value[key] = {"k": text} if i % 2 else text  # type: ignore[index]
         for _ in range(rng.choice([0, 1, 70])):
             value = [value]
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
