@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +22,9 @@ from onevisit.auth.tables import DeviceKey
 from onevisit.bulk import fetch_by_keys
 from onevisit.db import read_transaction, write_transaction
 from onevisit.evidence import merkle
-from onevisit.evidence.confirm import load_confirmation_keys
+from onevisit.evidence.confirm import is_passkey_confirmation, load_confirmation_keys
 from onevisit.evidence.errors import EvidenceError
-from onevisit.evidence.events import Event, check_chain, verify_event_signature
+from onevisit.evidence.events import Event, check_chain, names_media, verify_event_signature
 from onevisit.evidence.log import LogAppender, SignedCheckpoint, sign_checkpoint
 from onevisit.evidence.store import ChainHead, chain_heads, now_ms, store_events
 from onevisit.sync.checks import (
@@ -163,8 +164,11 @@ async def authenticate(items: Sequence[Submitted]) -> tuple[list[Ack], dict[int,
             parsed[i] = event if event is not None else parse_submitted(items[i])
         except EvidenceError as exc:
             _reject(acks[i], exc)
-    async with read_transaction():  # the rows checks need, read before the lock
-        missing = {e.device for e in parsed.values()} - keys.keys()
+    missing = {e.device for e in parsed.values()} - keys.keys()
+    # the rows checks need, read before the lock (on SQLite a transaction opens a connection:
+    # none when there is nothing to read)
+    reads = missing or any(map(is_passkey_confirmation, parsed.values()))
+    async with read_transaction() if reads else nullcontext():
         keys.update(await _device_keys(sorted(missing)))
         passkeys = await load_confirmation_keys(parsed.values())  # spec §5: verified on sync
     for i, event in list(parsed.items()):
@@ -184,7 +188,7 @@ async def authenticate(items: Sequence[Submitted]) -> tuple[list[Ack], dict[int,
 
 async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
     acks, parsed = await authenticate(items)
-    async with read_transaction():
+    async with read_transaction() if any(map(names_media, parsed.values())) else nullcontext():
         media = await load_media(parsed.values())  # append-only rows, read before the lock
 
     async with write_transaction():
