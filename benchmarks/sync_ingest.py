@@ -26,7 +26,7 @@ import time
 from _harness import ENGINES, engines, run_in_child
 
 BATCH = 200
-REPS = 3
+REPS = 5
 DEVICES_PER_MEMBER = 2
 
 
@@ -156,7 +156,7 @@ async def child(events: int, profile: bool) -> tuple[float, float]:
     app = create_app()
     async with app.lifespan():
         batches, spki, clients = await build(app, events * REPS)
-        # Best of REPS for each side, run alternately on successive thirds of the devices'
+        # Best of REPS for each side, run alternately on successive fifths of the devices'
         # chains: the least disturbed run of each is the closest to its true cost on a shared
         # machine (as timeit takes the minimum). Both sides' tables grow alike from run to run.
         per_run = -(-len(batches) // REPS)

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(workers.worker_count() < 1, reason="one CPU: no 
 @pytest.fixture(autouse=True)
 def in_a_worker(monkeypatch):
     monkeypatch.setattr(ingest, "PARALLEL_MIN_EVENTS", 1)
+    monkeypatch.setattr(ingest, "WORKER_SHARE", 0.5)
     shared = []
     checks = ingest._worker_checks
 

@@ -27,16 +27,11 @@ from onevisit.errors import CATALOGUE, AppError
 
 __all__ = ["RowErrors", "active_cell", "cell_getter", "check_part", "parse_subjects"]
 
-_SUBJECT_OPTIONAL = (
-    "address",
-    "industry_code",
-    "region_code",
-    "credit_class",
-    "abnormal",
-    "serious_violation",
-    "last_inspected",
-    "legal_representative",
-    "tags",
+# Fields a file may leave out (coordinates are handled as a pair)
+_SUBJECT_OPTIONAL = tuple(
+    f
+    for f in SUBJECT_FIELDS
+    if f not in ("subject_id", "id_kind", "name", "kind", "lat_e6", "lon_e6")
 )
 
 

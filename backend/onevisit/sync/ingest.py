@@ -53,7 +53,7 @@ MAX_BATCH = 500  # events per request: a day's work of one phone fits in a few
 # events a batch hands its first WORKER_SHARE to a worker process (onevisit.workers) and checks
 # the rest itself meanwhile. Smaller ones: the round trip would cost more than it saves.
 PARALLEL_MIN_EVENTS = 64
-WORKER_SHARE = 0.5
+WORKER_SHARE = 0.45  # the worker's share also pays for pickling both ways
 
 
 @dataclass
