@@ -91,3 +91,19 @@ async def test_a_dead_worker_costs_nothing_but_time(joint_visit, in_a_worker):
     assert workers._executor is not executor  # dropped: the next batch starts a new pool
     more = leader.phone.event("note", {"text": "续"}, visit=joint_visit.visit)
     assert (await leader.send(more)).json()["acks"][0]["status"] == "accepted"
+
+
+async def test_envelopes_naming_many_devices_are_checked_in_process(joint_visit, in_a_worker):
+    """Device ids are found in the envelopes before they are parsed, so any text counts: a
+    batch naming more devices than a phone would is not split, and reads only the keys its
+    parsed events name."""
+    leader = joint_visit.members[0]
+    many = ",".join(f'"device":"{i:064x}"' for i in range(ingest.MAX_NAMED_DEVICES + 1))
+    good = leader.phone.event("note", {"text": "正常"}, visit=joint_visit.visit)
+    batch = [{"envelope": "{" + many + "}", "sig": "x"}, good.wire()]
+    acks = (await leader.client.post("/api/sync", json={"events": batch})).json()["acks"]
+    assert [(a["status"], a.get("code")) for a in acks] == [
+        ("rejected", "json.duplicate_key"),
+        ("accepted", None),
+    ]
+    assert in_a_worker == []  # not handed to the worker

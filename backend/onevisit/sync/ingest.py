@@ -53,6 +53,9 @@ MAX_BATCH = 500  # events per request: a day's work of one phone fits in a few
 # events a batch hands its first WORKER_SHARE to a worker process (onevisit.workers) and checks
 # the rest itself meanwhile. Smaller ones: the round trip would cost more than it saves.
 PARALLEL_MIN_EVENTS = 64
+# A phone sends its own events (one device); device-like strings in bodies also count. More
+# than this and the batch is checked in process, reading only the keys its events name.
+MAX_NAMED_DEVICES = 16
 WORKER_SHARE = 0.45  # the worker's share also pays for pickling both ways
 
 
@@ -149,11 +152,14 @@ async def authenticate(items: Sequence[Submitted]) -> tuple[list[Ack], dict[int,
     checked again here, so every item gets the error the checks below give, in their order."""
     acks = [Ack(position=i, status="pending") for i in range(len(items))]
     split = _worker_share(items)
+    named = named_devices(items) if split else set()
+    if len(named) > MAX_NAMED_DEVICES:  # not a phone's batch: no shortcut for it
+        split = 0
     keys: dict[str, dict[str, Any]] = {}
     found: list[Event | None] = [None] * len(items)  # parsed, and signature verified
     if split:  # the keys both shares need, before anything is parsed
         async with read_transaction():
-            keys = await _device_keys(sorted(named_devices(items)))
+            keys = await _device_keys(sorted(named))
         spki = {device: key["spki"] for device, key in keys.items()}
         theirs = _worker_checks(items[:split], spki)  # the worker starts at once
         found[split:] = check_share(items[split:], spki)
