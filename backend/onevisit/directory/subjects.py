@@ -8,13 +8,13 @@ is copied to `subject_history` (append-only, guarded by triggers), and the batch
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
-from onevisit.bulk import bulk_update, copy_rows, fetch_by_keys
+from onevisit.bulk import bulk_update, fetch_by_keys
 from onevisit.db import bulk_insert, is_sqlite, write_transaction
 from onevisit.directory.fields import normalise_subject_id
 from onevisit.directory.records import (
@@ -40,7 +40,6 @@ __all__ = [
     "create_subject",
     "get_subject",
     "list_subjects",
-    "stream_new_subjects",
     "subjects_as_of",
     "update_subject",
     "write_subjects",
@@ -113,33 +112,6 @@ async def write_subjects(
     return ImportResult(
         revision=revision, created=len(new), updated=len(changed), unchanged=unchanged
     )
-
-
-async def stream_new_subjects(
-    ids: Sequence[str], chunks: Iterator[Sequence[tuple]], *, actor: str, source: str, note: str
-) -> ImportResult | None:
-    """Write subjects none of which exist yet (`ids`: theirs, distinct) while they are checked
-    (PostgreSQL): one COPY whose rows come from `chunks`, each step of which checks the next
-    part of a file and yields its clean records — while the server inserts the rows already
-    sent (reading and checking cost about as much as the server's insert).
-
-    All or nothing, as write_subjects: an exception from `chunks` (a bad row) rolls everything
-    back. None, having written nothing, when some id exists already: write_subjects compares
-    them. The revision is taken before the first row (they carry it): a rolled-back stream
-    leaves a gap in revision numbers, as any rolled-back transaction does."""
-    now = datetime.now(UTC)
-    async with write_transaction():
-        if await fetch_by_keys("subject", ("subject_id",), "subject_id", ids):
-            return None
-        revision = await new_revision(actor=actor, source=source, note=note, rows=len(ids))
-
-        async def rows() -> AsyncIterator[tuple]:
-            for records in chunks:  # checks the next part: the server inserts meanwhile
-                for row in stored_subject_rows(records, 1, revision, now):
-                    yield row
-
-        await copy_rows("subject", SUBJECT_COLUMNS, rows())
-    return ImportResult(revision=revision, created=len(ids), updated=0, unchanged=0)
 
 
 def _compare(
