@@ -16,9 +16,13 @@ import gc
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from typing import Any
 
-__all__ = ["WorkerError", "discard", "pool", "shutdown", "worker_count"]
+__all__ = ["WorkerError", "discard", "pool", "shutdown", "submit", "worker_count"]
 
 
 class WorkerError(RuntimeError):
@@ -58,6 +62,26 @@ def discard(executor: ProcessPoolExecutor) -> None:
     with _lock:
         if _executor is executor:
             _executor = None
+
+
+def submit(function: Callable[..., Any], *args: Any) -> Future | None:
+    """function(*args) handed to a worker process now; None when there is no pool (one CPU) or
+    it is broken. A pool found broken, now or when the future ends, is discarded."""
+    executor = pool()
+    if executor is None:
+        return None
+    try:
+        future = executor.submit(function, *args)
+    except BrokenProcessPool:
+        discard(executor)
+        return None
+    future.add_done_callback(partial(_discard_if_broken, executor))
+    return future
+
+
+def _discard_if_broken(executor: ProcessPoolExecutor, future: Future) -> None:
+    if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
+        discard(executor)
 
 
 def shutdown() -> None:

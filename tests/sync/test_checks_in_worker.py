@@ -13,6 +13,7 @@ import pytest
 from onevisit import workers
 from onevisit.simulate.phone import Phone
 from onevisit.sync import ingest
+from onevisit.sync.checks import check_share
 from tests.sync import test_chain_api, test_sync
 from tests.sync.test_sync import stored_count
 
@@ -24,13 +25,14 @@ def in_a_worker(monkeypatch):
     monkeypatch.setattr(ingest, "PARALLEL_MIN_EVENTS", 1)
     monkeypatch.setattr(ingest, "WORKER_SHARE", 0.5)
     shared = []
-    checks = ingest._worker_checks
+    submit = workers.submit
 
-    def spy(items, spki):
-        shared.append(len(items))
-        return checks(items, spki)
+    def spy(function, *args):
+        if function is check_share:
+            shared.append(len(args[0]))
+        return submit(function, *args)
 
-    monkeypatch.setattr(ingest, "_worker_checks", spy)
+    monkeypatch.setattr(workers, "submit", spy)
     return shared
 
 

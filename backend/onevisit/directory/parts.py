@@ -80,22 +80,20 @@ async def import_new_subjects(
     """Import a file of new subjects part by part in a worker process; None (nothing written)
     when the whole-file path must do it (see the module's docstring)."""
     cuts = cut(data, filename, PART_LINES, PARALLEL_MIN_LINES)
-    executor = workers.pool() if cuts is not None else None
-    if executor is None:
+    if cuts is None or workers.worker_count() < 1:
         return None
-    header, parts = cuts  # type: ignore[misc]
-    futures: list[Future] = []
+    header, parts = cuts
+    futures = [workers.submit(check_part, header, part) for part in parts]
     try:
-        futures = [executor.submit(check_part, header, part) for part in parts]
-        return await _store(futures, actor=actor, source=source, note=note)
-    except (_NotHere, sqlite3.IntegrityError, asyncpg.UniqueViolationError):
-        return None  # rolled back
-    except BrokenProcessPool:
-        workers.discard(executor)
-        return None
+        if None in futures:  # the pool broke
+            return None
+        return await _store(futures, actor=actor, source=source, note=note)  # type: ignore[arg-type]
+    except (_NotHere, sqlite3.IntegrityError, asyncpg.UniqueViolationError, BrokenProcessPool):
+        return None  # rolled back (a dead worker's pool was discarded)
     finally:
         for future in futures:
-            future.cancel()
+            if future is not None:
+                future.cancel()
 
 
 async def _store(futures: Sequence[Future], *, actor: str, source: str, note: str) -> ImportResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -112,25 +112,6 @@ def _worker_share(items: Sequence[Submitted]) -> int:
     return max(1, int(len(items) * WORKER_SHARE))
 
 
-def _worker_checks(items: Sequence[Submitted], spki: dict[str, bytes]) -> Future | None:
-    """check_share(items) handed to a worker process now (None: no pool); see _worker_result."""
-    executor = workers.pool()
-    if executor is None:
-        return None
-    try:
-        future = executor.submit(check_share, items, spki)
-    except BrokenProcessPool:
-        workers.discard(executor)
-        return None
-    future.add_done_callback(lambda f: _discard_if_broken(executor, f))
-    return future
-
-
-def _discard_if_broken(executor: ProcessPoolExecutor, future: Future) -> None:
-    if not future.cancelled() and isinstance(future.exception(), BrokenProcessPool):
-        workers.discard(executor)  # the next batch starts a new pool
-
-
 async def _worker_result(future: Future | None, count: int) -> list[Event | None]:
     """What the worker found; all None (to be checked here) if there was none or it died."""
     if future is not None:
@@ -161,7 +142,7 @@ async def authenticate(items: Sequence[Submitted]) -> tuple[list[Ack], dict[int,
         async with read_transaction():
             keys = await _device_keys(sorted(named))
         spki = {device: key["spki"] for device, key in keys.items()}
-        theirs = _worker_checks(items[:split], spki)  # the worker starts at once
+        theirs = workers.submit(check_share, items[:split], spki)  # it starts at once
         found[split:] = check_share(items[split:], spki)
         found[:split] = await _worker_result(theirs, split)
     parsed: dict[int, Event] = {}
