@@ -246,7 +246,7 @@ async def import_file(path: str) -> ImportResult:
 
 # --- the import -------------------------------------------------------------------------------
 async def import_bundle(bundle: Bundle) -> ImportResult:
-    _, authentic = await authenticate(bundle.events)
+    _, authentic, _ = await authenticate(bundle.events)
     outcomes = [await _store(m, authentic.values()) for m in bundle.media]
     acks: list[Ack] = []
     checkpoint = None

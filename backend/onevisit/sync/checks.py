@@ -1,21 +1,35 @@
 """The checks of a submitted event that need neither the database nor a lock: its bytes, size,
-canonical form, fields and body, and — given its device's public key — its signature. Plain
-values in and out and no database import, so that a worker process (onevisit.workers) can take
-a share of a large sync batch while the server checks the rest (ingest.authenticate).
+canonical form, fields and body, and — given its device's public key — its signature, which a
+worker process verifies while the server goes on (Signatures).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
+from onevisit import workers
 from onevisit.evidence.errors import EvidenceError
 from onevisit.evidence.events import SERVER_DEVICE, Event, parse_event, verify_event_signature
 from onevisit.field.bodies import check_body
 
-__all__ = ["MAX_ENVELOPE_BYTES", "Rejected", "Submitted", "check_share", "named_devices"]
+__all__ = [
+    "MAX_ENVELOPE_BYTES",
+    "Rejected",
+    "SignatureJob",
+    "Signatures",
+    "Submitted",
+    "named_devices",
+    "parse_submitted",
+    "signature_failures",
+]
 
 MAX_ENVELOPE_BYTES = 64 * 1024  # bodies reference media by hash; they stay small
 
@@ -54,25 +68,101 @@ _DEVICE_MEMBER = re.compile(r'"device":"([0-9a-f]{64})"')  # device_id_of: SHA-2
 
 def named_devices(items: Sequence[Submitted]) -> set[str]:
     """Every device id an envelope holds under a "device" key, found without parsing it: the
-    device keys to read before the events are parsed (an extra one costs nothing; one missed
-    here is read after parsing)."""
+    device keys to read before the events are parsed, so that their signatures can be handed
+    over while the rest is parsed (an extra one costs nothing; one missed here is read after
+    parsing)."""
     return {d for item in items for d in _DEVICE_MEMBER.findall(item.envelope)}
 
 
-def check_share(items: Sequence[Submitted], spki: Mapping[str, bytes]) -> list[Event | None]:
-    """Each item parsed (parse_submitted) and its signature verified with the SPKI of its
-    device in `spki`; None where a check fails or the device is not in `spki` — the caller
-    checks that item again itself, in order, for its exact error."""
-    events: list[Event | None] = []
-    for item in items:
+@dataclass(frozen=True, slots=True)
+class SignatureJob:
+    position: int  # of the item in its batch
+    envelope: bytes
+    sig: str
+    spki: bytes  # of the event's device
+
+
+def signature_failures(jobs: Sequence[SignatureJob]) -> dict[int, EvidenceError]:
+    """The error of each job whose signature does not verify, by position."""
+    failed: dict[int, EvidenceError] = {}
+    for job in jobs:
         try:
-            event = parse_submitted(item)
-            key = spki.get(event.device)
-            if key is not None:
-                verify_event_signature(
-                    envelope_bytes=event.raw, signature_b64url=item.sig, spki_der=key
-                )
-        except EvidenceError:
-            event = key = None
-        events.append(event if key is not None else None)
-    return events
+            verify_event_signature(
+                envelope_bytes=job.envelope, signature_b64url=job.sig, spki_der=job.spki
+            )
+        except EvidenceError as exc:
+            failed[job.position] = exc
+    return failed
+
+
+class Signatures:
+    """A batch's ECDSA signatures, verified by a worker process (onevisit.workers) while this
+    process parses the rest of the batch and goes on with its database work (ingest.py).
+    Verifying is the largest part of a sync; OpenSSL releases the GIL for part of it only, and
+    threads verifying beside the event loop slowed its database work as much as they saved.
+    The jobs go over in chunks as the batch is parsed, two at a time so the worker never
+    waits; what it has not got when the results are needed is verified here. Without a worker
+    (one CPU, or it died) all are verified here; a small batch too, the round trip would cost
+    more than it saves."""
+
+    CHUNK = 32
+    QUEUED = 2  # chunks in the worker's hands at a time
+
+    def __init__(self, expected: int) -> None:
+        self.handed = expected >= self.CHUNK and workers.worker_count() > 0
+        self._loop = asyncio.get_running_loop() if self.handed else None
+        self._pending: list[SignatureJob] = []  # not in a chunk yet
+        self._chunks: deque[list[SignatureJob]] = deque()  # not handed over yet
+        self._sent: list[tuple[Future, list[SignatureJob]]] = []
+        self._queued = 0
+        self._failed: dict[int, EvidenceError] = {}
+
+    def add(self, job: SignatureJob) -> None:
+        self._pending.append(job)
+        if not self.handed or len(self._pending) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand over (or verify) the jobs added since the last chunk."""
+        jobs, self._pending = self._pending, []
+        if not self.handed:
+            self._failed.update(signature_failures(jobs))
+            return
+        if jobs:
+            self._chunks.append(jobs)
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        while self._chunks and self._queued < self.QUEUED:
+            jobs = self._chunks.popleft()
+            future = workers.submit(signature_failures, jobs)
+            if future is None:  # the pool is gone: here, then
+                self._failed.update(signature_failures(jobs))
+                continue
+            self._queued += 1
+            self._sent.append((future, jobs))
+            future.add_done_callback(self._worker_done)
+
+    def _worker_done(self, _: Future) -> None:  # in the pool's thread
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+            self._loop.call_soon_threadsafe(self._next_chunk)
+
+    def _next_chunk(self) -> None:
+        self._queued -= 1
+        self._hand_over()
+
+    async def failures(self) -> dict[int, EvidenceError]:
+        """The error of each position whose signature does not verify, in position order."""
+        self.flush()
+        while self._chunks:  # the worker is busy: take its last chunk meanwhile
+            self._failed.update(signature_failures(self._chunks.pop()))
+            await asyncio.sleep(0)  # a chunk the worker finished hands it the next
+        for future, jobs in self._sent:
+            try:
+                self._failed.update(await asyncio.wrap_future(future))
+            except BrokenProcessPool:  # nothing is lost but the time
+                self._failed.update(signature_failures(jobs))
+        self._sent = []
+        self._failed = dict(sorted(self._failed.items()))
+        return self._failed

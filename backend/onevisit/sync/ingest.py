@@ -9,29 +9,26 @@ names the seq expected; media.not_uploaded: upload, then resend the same event).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from onevisit import workers
 from onevisit.auth.tables import DeviceKey
 from onevisit.bulk import fetch_by_keys
 from onevisit.db import read_transaction, write_transaction
 from onevisit.evidence import merkle
 from onevisit.evidence.confirm import is_passkey_confirmation, load_confirmation_keys
 from onevisit.evidence.errors import EvidenceError
-from onevisit.evidence.events import Event, check_chain, names_media, verify_event_signature
+from onevisit.evidence.events import Event, check_chain, names_media
 from onevisit.evidence.log import LogAppender, SignedCheckpoint, sign_checkpoint
 from onevisit.evidence.store import ChainHead, chain_heads, now_ms, store_events
 from onevisit.sync.checks import (
     MAX_ENVELOPE_BYTES,
     Rejected,
+    SignatureJob,
+    Signatures,
     Submitted,
-    check_share,
     named_devices,
     parse_submitted,
 )
@@ -49,14 +46,9 @@ __all__ = [
 ]
 
 MAX_BATCH = 500  # events per request: a day's work of one phone fits in a few
-# Parsing and ECDSA verification are two thirds of an ingest and keep the GIL: from this many
-# events a batch hands its first WORKER_SHARE to a worker process (onevisit.workers) and checks
-# the rest itself meanwhile. Smaller ones: the round trip would cost more than it saves.
-PARALLEL_MIN_EVENTS = 64
 # A phone sends its own events (one device); device-like strings in bodies also count. More
-# than this and the batch is checked in process, reading only the keys its events name.
+# than this and the batch's keys are read after it is parsed.
 MAX_NAMED_DEVICES = 16
-WORKER_SHARE = 0.45  # the worker's share also pays for pickling both ways
 
 
 @dataclass
@@ -105,76 +97,97 @@ def _device_key(event: Event, keys: dict[str, dict[str, Any]]) -> bytes:
     return key["spki"]
 
 
-def _worker_share(items: Sequence[Submitted]) -> int:
-    """How many of the first items a worker process checks (0: none)."""
-    if len(items) < PARALLEL_MIN_EVENTS or workers.worker_count() < 1:
-        return 0
-    return max(1, int(len(items) * WORKER_SHARE))
+class _SignatureFailed(Exception):
+    """A signature verified beside the database work did not verify: the batch's transaction is
+    rolled back and the batch checked again, in order (ingest_batch)."""
 
 
-async def _worker_result(future: Future | None, count: int) -> list[Event | None]:
-    """What the worker found; all None (to be checked here) if there was none or it died."""
-    if future is not None:
-        try:
-            return await asyncio.wrap_future(future)
-        except BrokenProcessPool:  # nothing is lost but the time
-            pass
-    return [None] * count
-
-
-async def authenticate(items: Sequence[Submitted]) -> tuple[list[Ack], dict[int, Event]]:
+async def authenticate(
+    items: Sequence[Submitted], *, defer_signatures: bool = False
+) -> tuple[list[Ack], dict[int, Event], Signatures | None]:
     """The checks that need no lock: bytes, canonical form, body, the device key of the actor,
-    the signature and a passkey confirmation's assertion. Returns the acks (rejected ones
-    filled in, the rest pending) and the events that passed, by position. Also used by a
-    bundle import (bundle.py) to know whose signed events name the media it carries.
-
-    A large batch is parsed and its signatures verified by checks.check_share, its first share
-    in a worker process while this one does the rest; an item check_share could not pass is
-    checked again here, so every item gets the error the checks below give, in their order."""
+    the signature and a passkey confirmation's assertion, each item's in that order. Returns
+    the acks (rejected ones filled in, the rest pending), the events that passed, by position,
+    and — with `defer_signatures` — the signatures still being verified (checks.Signatures):
+    the events are then those that passed everything else, and the caller must await
+    `failures()` before anything it did with them is seen. Also used by a bundle import
+    (bundle.py) to know whose signed events name the media it carries."""
     acks = [Ack(position=i, status="pending") for i in range(len(items))]
-    split = _worker_share(items)
-    named = named_devices(items) if split else set()
-    if len(named) > MAX_NAMED_DEVICES:  # not a phone's batch: no shortcut for it
-        split = 0
+    signatures = Signatures(expected=len(items))
     keys: dict[str, dict[str, Any]] = {}
-    found: list[Event | None] = [None] * len(items)  # parsed, and signature verified
-    if split:  # the keys both shares need, before anything is parsed
+    asked = named_devices(items) if signatures.handed else set()
+    if 0 < len(asked) <= MAX_NAMED_DEVICES:  # more: not a phone's batch, no shortcut for it
         async with read_transaction():
-            keys = await _device_keys(sorted(named))
-        spki = {device: key["spki"] for device, key in keys.items()}
-        theirs = workers.submit(check_share, items[:split], spki)  # it starts at once
-        found[split:] = check_share(items[split:], spki)
-        found[:split] = await _worker_result(theirs, split)
+            keys = await _device_keys(sorted(asked))
+    else:
+        asked = set()
+
     parsed: dict[int, Event] = {}
-    for i, event in enumerate(found):
+
+    def hand_over(i: int) -> None:  # its signature, once its device key passed
         try:
-            parsed[i] = event if event is not None else parse_submitted(items[i])
+            spki = _device_key(parsed[i], keys)
         except EvidenceError as exc:
             _reject(acks[i], exc)
-    missing = {e.device for e in parsed.values()} - keys.keys()
-    # the rows checks need, read before the lock (on SQLite a transaction opens a connection:
-    # none when there is nothing to read)
-    reads = missing or any(map(is_passkey_confirmation, parsed.values()))
-    async with read_transaction() if reads else nullcontext():
-        keys.update(await _device_keys(sorted(missing)))
-        passkeys = await load_confirmation_keys(parsed.values())  # spec §5: verified on sync
-    for i, event in list(parsed.items()):
-        acks[i].id, acks[i].hash = event.id, event.hash
+            del parsed[i]
+            return
+        signatures.add(SignatureJob(i, parsed[i].raw, items[i].sig, spki))
+
+    later = []  # parsed events whose device key was not read yet
+    for i, item in enumerate(items):
         try:
-            spki_der = _device_key(event, keys)
-            if found[i] is None:  # not verified by check_share
-                verify_event_signature(
-                    envelope_bytes=event.raw, signature_b64url=items[i].sig, spki_der=spki_der
-                )
+            event = parsed[i] = parse_submitted(item)
+        except EvidenceError as exc:
+            _reject(acks[i], exc)
+            continue
+        acks[i].id, acks[i].hash = event.id, event.hash
+        if event.device in asked:
+            hand_over(i)
+        else:
+            later.append(i)
+    # the rows the checks need (on SQLite a transaction opens a connection: none for nothing)
+    reads = later or any(map(is_passkey_confirmation, parsed.values()))
+    async with read_transaction() if reads else nullcontext():
+        keys.update(await _device_keys([parsed[i].device for i in later]))
+        passkeys = await load_confirmation_keys(parsed.values())  # spec §5: verified on sync
+    for i in later:
+        hand_over(i)
+    signatures.flush()
+    if not defer_signatures:
+        for i, exc in (await signatures.failures()).items():
+            _reject(acks[i], exc)
+            del parsed[i]
+    for i, event in list(parsed.items()):
+        try:
             passkeys.check(event)
         except EvidenceError as exc:
             _reject(acks[i], exc)
             del parsed[i]
-    return acks, parsed
+    return acks, parsed, signatures if defer_signatures else None
 
 
 async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
-    acks, parsed = await authenticate(items)
+    """The signatures are verified (checks.Signatures) while the batch is checked against and
+    written to the database, and all are known before its checkpoint is signed and it commits.
+    A failed one (a forged or damaged event: rare) rolls all of that back, and the batch is
+    checked again with every check in its order, so each item gets its exact ack and nothing of
+    a rejected event is stored."""
+    acks, parsed, signatures = await authenticate(items, defer_signatures=True)
+    try:
+        return await _append(items, acks, parsed, signatures)
+    except _SignatureFailed:
+        acks, parsed, _ = await authenticate(items)
+        return await _append(items, acks, parsed, None)
+
+
+async def _append(
+    items: Sequence[Submitted],
+    acks: list[Ack],
+    parsed: dict[int, Event],
+    signatures: Signatures | None,
+) -> SyncResult:
+    """The checks under the write lock (duplicates, chains, scope, media), then the accepted
+    events stored, appended to the log and a checkpoint signed, in one transaction."""
     async with read_transaction() if any(map(names_media, parsed.values())) else nullcontext():
         media = await load_media(parsed.values())  # append-only rows, read before the lock
 
@@ -216,6 +229,8 @@ async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
         )
         for (_, _, ack), done in zip(to_store, accepted, strict=True):
             ack.status, ack.log_index, ack.received_ms = "accepted", done.log_index, received
+        if signatures is not None and await signatures.failures():
+            raise _SignatureFailed  # leaves the transaction: nothing of it is kept
         checkpoint = await sign_checkpoint(appender) if accepted else None
     if checkpoint is not None:  # the accepted events are the last leaves, in order
         first = accepted[0].log_index
