@@ -144,6 +144,27 @@ def test_leaf_input_is_the_jcs_of_its_object():
         )
 
 
+@pytest.mark.parametrize(
+    ("data", "ok"),
+    [
+        (b"9007199254740992", False),  # alone: no ':', ',' or '[' before it
+        (b"-9007199254740991", True),
+        (b"[9007199254740992]", False),
+        (b"[1,-9007199254740992]", False),
+        (b'{"a":[1,9007199254740991]}', True),
+        ('{"a":"中","b":9007199254740992}'.encode(), False),
+        ('{"a\\"":"中"}'.encode(), True),  # a key with escapes: the careful key pattern
+        ('{"\\"é":"中"}'.encode(), False),
+    ],
+)
+def test_long_numbers_and_keys_judged_on_the_text(data: bytes, ok: bool) -> None:
+    if ok:
+        assert canonical(parse_canonical(data)) == data
+    else:
+        with pytest.raises(NotCanonical):
+            parse_canonical(data)
+
+
 def test_text_level_rule_check_agrees_with_the_walk():
     """parse_canonical judges the §1 rules on the text when it can (jcs._plainly_within_rules)
     and walks the values otherwise: both must accept and refuse exactly the same bytes. Texts
@@ -198,6 +219,10 @@ def test_text_level_rule_check_agrees_with_the_walk():
             value[key] = {"k": text} if i % 2 else text  # type: ignore[index]
         for _ in range(rng.choice([0, 1, 70])):
             value = [value]
+        if i % 5 == 0:  # numbers as array elements, after '[' and after ','
+            value = [number, value, number] if i % 2 else [value, -abs(number)]
+        if i % 11 == 0:  # a number alone
+            value = number
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         raw = data.encode("utf-8", "surrogatepass")
         assert outcome(raw) == reference(raw), raw[:80]

@@ -118,11 +118,14 @@ def no_floats(value: Any, path: str) -> None:
     if isinstance(value, float):
         raise BodyInvalid(path or "body", "floating-point number: use integers (EVIDENCE.md §1)")
     if isinstance(value, dict):
-        for k, v in value.items():
-            no_floats(v, at(path, k))
+        members: Any = value.items()
     elif isinstance(value, list):
-        for i, v in enumerate(value):
-            no_floats(v, at(path, i))
+        members = enumerate(value)
+    else:
+        return
+    for k, v in members:
+        if isinstance(v, dict | list | float):  # the path is built only where it may be needed
+            no_floats(v, at(path, k))
 
 
 def position(obj: dict, path: str) -> None:
