@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from concurrent.futures import Future
 
 import pytest
 
@@ -133,22 +134,41 @@ def _jobs(count: int, bad: set[int]) -> list[SignatureJob]:
     return jobs
 
 
-async def test_chunks_the_worker_has_not_got_are_verified_here(monkeypatch):
-    """Two chunks at a time go to the worker; when the results are wanted, the rest are
-    verified in this process. Either way every failure is found, in position order."""
+async def test_two_chunks_at_a_time_and_the_rest_verified_here(monkeypatch):
+    """The worker holds two chunks at a time; each one it finishes brings the next over (also
+    while this process is busy elsewhere); when the answers are wanted, this process verifies
+    the chunks the worker has not got. Every failure is found, in position order. The worker's
+    futures are completed by the test, to see each step."""
     monkeypatch.setattr(Signatures, "CHUNK", 4)
+    handed: list[tuple[list[SignatureJob], Future]] = []
+
+    def submit(function, jobs):
+        handed.append((jobs, Future()))
+        return handed[-1][1]
+
+    monkeypatch.setattr(workers, "submit", submit)
     jobs = _jobs(40, bad={0, 13, 39})
-    handed = []
-    submit = workers.submit
-    monkeypatch.setattr(workers, "submit", lambda f, *a: handed.append(len(a[0])) or submit(f, *a))
     signatures = Signatures(expected=len(jobs))
     for job in jobs:
         signatures.add(job)
-    assert handed == [4, 4]  # the others wait for one of these to finish
-    failed = await signatures.failures()
+    assert [len(j) for j, _ in handed] == [4, 4]  # the other eight chunks wait here
+
+    first, done = handed[0]
+    done.set_result(signature_failures(first))
+    await asyncio.sleep(0)  # its callback reaches the event loop
+    assert len(handed) == 3 and handed[2][0][0].position == 8  # the next chunk went over
+
+    answer = asyncio.create_task(signatures.failures())
+    while not answer.done():  # the worker answers whatever it holds
+        for held, future in handed:
+            if not future.done():
+                future.set_result(signature_failures(held))
+        await asyncio.sleep(0)
+    failed = answer.result()
     assert list(failed) == [0, 13, 39]
     assert all(isinstance(e, SignatureInvalid) for e in failed.values())
-    assert sum(handed) < len(jobs)  # this process took the ones the worker had not got
+    verified_there = {job.position for held, _ in handed for job in held}
+    assert len(verified_there) < len(jobs) and 39 not in verified_there  # the last: here
 
 
 async def test_a_small_batch_is_verified_in_process(monkeypatch):
@@ -160,24 +180,6 @@ async def test_a_small_batch_is_verified_in_process(monkeypatch):
     for job in jobs:
         signatures.add(job)
     assert list(await signatures.failures()) == [2] and calls == []
-
-
-async def test_a_finished_chunk_hands_over_the_next(monkeypatch):
-    """While the server does other work, the worker is kept busy: each chunk it finishes
-    brings the next one over."""
-    monkeypatch.setattr(Signatures, "CHUNK", 4)
-    monkeypatch.setattr(Signatures, "QUEUED", 1)
-    jobs = _jobs(12, bad={5})
-    signatures = Signatures(expected=len(jobs))
-    for job in jobs:
-        signatures.add(job)
-    signatures.flush()
-    for _ in range(500):  # the event loop runs while the worker verifies
-        if not signatures._chunks:
-            break
-        await asyncio.sleep(0.01)
-    assert not signatures._chunks  # all three went to the worker, one after another
-    assert list(await signatures.failures()) == [5]
 
 
 def test_signature_failures_names_each_bad_one():

@@ -114,7 +114,6 @@ class Signatures:
         self._pending: list[SignatureJob] = []  # not in a chunk yet
         self._chunks: deque[list[SignatureJob]] = deque()  # not handed over yet
         self._sent: list[tuple[Future, list[SignatureJob]]] = []
-        self._queued = 0
         self._failed: dict[int, EvidenceError] = {}
 
     def add(self, job: SignatureJob) -> None:
@@ -133,24 +132,21 @@ class Signatures:
         self._hand_over()
 
     def _hand_over(self) -> None:
-        while self._chunks and self._queued < self.QUEUED:
+        # counted on the futures, not by their callbacks: those wait for the event loop, which
+        # does not run while this process parses the batch
+        while self._chunks and sum(not f.done() for f, _ in self._sent) < self.QUEUED:
             jobs = self._chunks.popleft()
             future = workers.submit(signature_failures, jobs)
             if future is None:  # the pool is gone: here, then
                 self._failed.update(signature_failures(jobs))
                 continue
-            self._queued += 1
             self._sent.append((future, jobs))
             future.add_done_callback(self._worker_done)
 
     def _worker_done(self, _: Future) -> None:  # in the pool's thread
         assert self._loop is not None
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
-            self._loop.call_soon_threadsafe(self._next_chunk)
-
-    def _next_chunk(self) -> None:
-        self._queued -= 1
-        self._hand_over()
+            self._loop.call_soon_threadsafe(self._hand_over)
 
     async def failures(self) -> dict[int, EvidenceError]:
         """The error of each position whose signature does not verify, in position order."""
