@@ -92,12 +92,13 @@ class LogAppender:
     known: dict[Key, bytes]
     leaves: list[tuple[int, bytes, str]] = field(default_factory=list)
     nodes: list[tuple[int, int, bytes]] = field(default_factory=list)
+    opened_size: int = 0  # the tree's size when it was opened
 
     @classmethod
     async def open(cls) -> LogAppender:
         size = await log_size()
         edge = _needed(merkle.tree_root, size) if size else set()
-        return cls(size=size, known=await _nodes(edge))
+        return cls(size=size, known=await _nodes(edge), opened_size=size)
 
     def append(self, *, leaf_input: bytes, event_hash: str) -> int:
         index = self.size
@@ -131,9 +132,12 @@ class SignedCheckpoint:
 async def sign_checkpoint(appender: LogAppender) -> SignedCheckpoint | None:
     """Sign and store the checkpoint of the appender's tree, inside the same transaction.
     None when the tree did not grow since the last checkpoint."""
-    latest = await latest_checkpoint()
-    if latest is not None and latest.size == appender.size:
-        return None
+    # a tree grown in this transaction has no checkpoint of its size yet (appends hold the
+    # write lock): only an unchanged one needs the query
+    if appender.size == appender.opened_size:
+        latest = await latest_checkpoint()
+        if latest is not None and latest.size == appender.size:
+            return None
     root = appender.root()
     text = checkpoint_text(origin=log_name(), size=appender.size, root=root)
     note = sign_note(text=text, name=log_name(), private_key=log_key())
