@@ -1,7 +1,8 @@
 """One pool of worker processes for CPU-bound work that threads cannot share out, because it
-keeps the GIL (hashlib on short messages, parsing a file): large draws (planning/draw.py) and
-large subject imports (directory/parts.py) hand shares of it to these processes while the
-calling process does its own part.
+keeps the GIL (hashlib on short messages, parsing a file, ECDSA verification): large draws
+(planning/draw.py), large subject imports (directory/parts.py) and sync batches' signatures
+(sync/checks.py) hand shares of it to these processes while the calling process does its own
+part.
 
 The pool is made on first use with the "forkserver" start method (the server calls it from
 an asyncio app and its worker threads, where fork() is unsafe), has one process per CPU but
