@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from onevisit.auth.tables import DeviceKey
@@ -99,7 +99,7 @@ def _device_key(event: Event, keys: dict[str, dict[str, Any]]) -> bytes:
 
 class _SignatureFailed(Exception):
     """A signature verified beside the database work did not verify: the batch's transaction is
-    rolled back and the batch checked again, in order (ingest_batch)."""
+    rolled back and its database checks run again without that event (ingest_batch)."""
 
 
 async def authenticate(
@@ -169,15 +169,19 @@ async def authenticate(
 async def ingest_batch(items: Sequence[Submitted]) -> SyncResult:
     """The signatures are verified (checks.Signatures) while the batch is checked against and
     written to the database, and all are known before its checkpoint is signed and it commits.
-    A failed one (a forged or damaged event: rare) rolls all of that back, and the batch is
-    checked again with every check in its order, so each item gets its exact ack and nothing of
-    a rejected event is stored."""
+    A failed one (a forged or damaged event: rare) rolls all of that back, and the database
+    checks run again without the events whose signature failed, so each item gets the ack the
+    checks in their order give and nothing of a rejected event is stored."""
     acks, parsed, signatures = await authenticate(items, defer_signatures=True)
+    assert signatures is not None
+    checked = [replace(ack) for ack in acks]  # as they stand before the database checks
     try:
         return await _append(items, acks, parsed, signatures)
-    except _SignatureFailed:
-        acks, parsed, _ = await authenticate(items)
-        return await _append(items, acks, parsed, None)
+    except _SignatureFailed:  # rolled back: again without the events whose signature failed
+        for i, exc in (await signatures.failures()).items():
+            _reject(checked[i], exc)  # the signature is checked before a passkey assertion
+            parsed.pop(i, None)
+        return await _append(items, checked, parsed, None)
 
 
 async def _append(
