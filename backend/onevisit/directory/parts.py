@@ -83,17 +83,19 @@ async def import_new_subjects(
     if cuts is None or workers.worker_count() < 1:
         return None
     header, parts = cuts
-    futures = [workers.submit(check_part, header, part) for part in parts]
+    futures: list[Future] = []
     try:
-        if None in futures:  # the pool broke
-            return None
-        return await _store(futures, actor=actor, source=source, note=note)  # type: ignore[arg-type]
+        for part in parts:
+            future = workers.submit(check_part, header, part)
+            if future is None:  # the pool broke: no new one for the parts still to go
+                return None
+            futures.append(future)
+        return await _store(futures, actor=actor, source=source, note=note)
     except (_NotHere, sqlite3.IntegrityError, asyncpg.UniqueViolationError, BrokenProcessPool):
         return None  # rolled back (a dead worker's pool was discarded)
     finally:
         for future in futures:
-            if future is not None:
-                future.cancel()
+            future.cancel()
 
 
 async def _store(futures: Sequence[Future], *, actor: str, source: str, note: str) -> ImportResult:
